@@ -1,0 +1,110 @@
+"""Cost of one forward pass: multiply-accumulates (MACs) and floating-point operations.
+
+Only convolutions and fully connected layers are counted: they hold almost all of a
+CNN's arithmetic. A convolution output element costs ``in_channels / groups * kh * kw``
+multiply-adds and a fully connected output ``in_features``. Bias additions,
+activations, pooling, normalisation and the additions of skip connections are left
+out, as papers usually do. One multiply-add is two floating-point operations, so
+``count_flops == 2 * count_macs``; a training step (forward and backward) costs about
+three forward passes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from cnncourse._validate import check_int
+
+__all__ = ["count_macs", "count_flops"]
+
+
+def _macs_of(module: nn.Module, output: torch.Tensor) -> int:
+    """Multiply-adds a single leaf module spent to produce ``output`` (whole batch)."""
+    custom = getattr(module, "macs", None)
+    if callable(custom):
+        return int(custom(output))
+    if isinstance(module, nn.modules.conv._ConvNd):
+        per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+        return output.numel() * per_output
+    if isinstance(module, nn.Linear):
+        return output.numel() * module.in_features
+    return 0
+
+
+def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
+    """Multiply-accumulates of one forward pass of one example.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model; it may live on the ``meta`` device (nothing is computed then, only
+        shapes), which makes big models cheap to count.
+    input_shape : sequence of int
+        Shape of one example without the batch dimension, e.g. ``(3, 227, 227)``.
+
+    Returns
+    -------
+    int
+        Multiply-adds of every convolution and fully connected layer called.
+
+    Examples
+    --------
+    A 3x3 convolution from 1 to 4 channels on an 8x8 image ('same' padding) and a
+    fully connected layer from 256 to 10 units:
+
+    >>> net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Flatten(), nn.Linear(256, 10))
+    >>> count_macs(net, (1, 8, 8))  # 4*8*8 outputs x 9 + 10 outputs x 256
+    4864
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(
+            f"input_shape must be a sequence of integers such as (3, 227, 227), "
+            f"got {input_shape!r}"
+        )
+    shape = tuple(check_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape))
+    if not shape:
+        raise ValueError("input_shape must not be empty; give e.g. (3, 227, 227)")
+
+    total = 0
+
+    def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
+        nonlocal total
+        total += _macs_of(module, output)
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
+    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros((1, *shape), device=device, dtype=dtype))
+    except RuntimeError as exc:
+        raise ValueError(
+            f"the model cannot take an input of shape {shape} (without the batch "
+            f"dimension): {exc}"
+        ) from exc
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return total
+
+
+def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
+    """Floating-point operations of one forward pass of one example: ``2 * count_macs``.
+
+    Examples
+    --------
+    >>> count_flops(nn.Linear(256, 10), (256,))
+    5120
+    """
+    return 2 * count_macs(model, input_shape)
