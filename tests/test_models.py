@@ -8,7 +8,24 @@ import pytest
 import torch
 from torch import nn
 
-from cnncourse.models import alexnet, count_flops, count_macs, paper_lrn, zfnet
+from cnncourse.models import (
+    C3_TABLE,
+    CFGS,
+    DenseBlock,
+    InceptionBlock,
+    ResidualBlock,
+    Transition,
+    alexnet,
+    count_flops,
+    count_macs,
+    lenet5,
+    make_layers,
+    paper_lrn,
+    vgg,
+    weight_layers,
+    zfnet,
+)
+from cnncourse.models.lenet import SparseConv2d, Subsampling
 from cnncourse.params import conv_params, layer_table, module_params
 from cnncourse.shapes import conv_output_size
 
@@ -212,3 +229,253 @@ def test_count_macs_leaves_model_mode_alone_and_validates():
         count_macs(net, (5,))
     with pytest.raises(TypeError, match="input_shape"):
         count_macs(net, 4)  # type: ignore[arg-type]
+
+
+# --- LeNet-5 ---------------------------------------------------------------------------
+
+
+def test_lenet5_counts_are_those_of_the_notes():
+    net = lenet5()
+    counts = {n: module_params(getattr(net, n)) for n in ("c1", "s2", "c3", "s4", "c5", "f6")}
+    assert counts == {"c1": 156, "s2": 12, "c3": 1516, "s4": 32, "c5": 48_120, "f6": 10_164}
+    assert sum(counts.values()) == 60_000
+    assert module_params(net.output) == 84 * 10 + 10
+
+
+def test_lenet5_without_the_table_connects_all_maps():
+    net = lenet5(connection_table=False)
+    assert module_params(net.c3) == conv_params(6, 16, 5) == 2416
+
+
+def test_lenet5_shapes_follow_the_paper():
+    shapes = {r.name: r.output_shape for r in layer_table(lenet5(), (1, 32, 32)).rows}
+    assert shapes["c1"] == (6, 28, 28)
+    assert shapes["s2"] == (6, 14, 14)
+    assert shapes["c3"] == (16, 10, 10)
+    assert shapes["s4"] == (16, 5, 5)
+    assert shapes["c5"] == (120, 1, 1)
+    assert shapes["f6"] == (84,)
+    assert shapes["output"] == (10,)
+
+
+def test_c3_table_is_the_papers():
+    assert len(C3_TABLE) == 16
+    assert [len(maps) for maps in C3_TABLE] == [3] * 6 + [4] * 9 + [6]
+    assert sum(len(maps) for maps in C3_TABLE) * 25 + 16 == 1516
+    # the first six read three consecutive S2 maps (cyclically)
+    for o in range(6):
+        assert set(C3_TABLE[o]) == {o % 6, (o + 1) % 6, (o + 2) % 6}
+
+
+def test_sparse_conv_equals_a_dense_conv_with_missing_weights_zeroed():
+    torch.manual_seed(0)
+    c3 = SparseConv2d(6, C3_TABLE, kernel_size=5)
+    x = torch.randn(2, 6, 14, 14)
+    dense = c3.dense_weight()
+    for o, maps in enumerate(C3_TABLE):
+        missing = [i for i in range(6) if i not in maps]
+        assert torch.all(dense[o, missing] == 0)
+        assert torch.all(dense[o, list(maps)] != 0)
+    torch.testing.assert_close(c3(x), nn.functional.conv2d(x, dense, c3.bias))
+    # an output map does not change when an unconnected input map does
+    x2 = x.clone()
+    x2[:, 5] += 10.0  # map 5 is not read by C3 map 0 (0, 1, 2)
+    torch.testing.assert_close(c3(x2)[:, 0], c3(x)[:, 0])
+    assert not torch.allclose(c3(x2)[:, 3], c3(x)[:, 3])
+
+
+def test_sparse_conv_learns_only_its_weights():
+    torch.manual_seed(0)
+    c3 = SparseConv2d(6, C3_TABLE, kernel_size=5)
+    c3(torch.randn(1, 6, 14, 14)).sum().backward()
+    assert c3.weight.grad is not None and c3.weight.grad.shape == (60, 5, 5)
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [([], "at least one"), ([(0, 6)], r"table\[0\]"), ([()], r"table\[0\]")],
+)
+def test_sparse_conv_rejects_bad_tables(table, match):
+    with pytest.raises(ValueError, match=match):
+        SparseConv2d(6, table, kernel_size=5)
+
+
+def test_subsampling_is_scaled_average_pooling():
+    s = Subsampling(2)
+    with torch.no_grad():
+        s.weight.copy_(torch.tensor([2.0, -1.0]))
+        s.bias.copy_(torch.tensor([0.5, 0.0]))
+    x = torch.arange(32.0).reshape(1, 2, 4, 4)
+    expected = nn.functional.avg_pool2d(x, 2) * torch.tensor([2.0, -1.0]).view(1, 2, 1, 1)
+    expected[:, 0] += 0.5
+    torch.testing.assert_close(s(x), expected)
+
+
+def test_lenet5_macs_count_only_existing_connections():
+    dense, sparse = lenet5(connection_table=False), lenet5()
+    difference = count_macs(dense, (1, 32, 32)) - count_macs(sparse, (1, 32, 32))
+    assert difference == 10 * 10 * (96 - 60) * 25  # 36 missing 5x5 connections
+
+
+def test_lenet5_learns_a_tiny_problem():
+    torch.manual_seed(0)
+    net = lenet5(num_classes=2)
+    x = torch.randn(16, 1, 32, 32)
+    y = (x.mean(dim=(1, 2, 3)) > 0).long()
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    first = None
+    for _ in range(20):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        first = loss.item() if first is None else first
+    assert loss.item() < 0.5 * first
+
+
+# --- VGG -------------------------------------------------------------------------------
+
+# Parameters of each configuration (the paper's table 2 rounds them to 133, 133, 133,
+# 134, 138 and 144 million).
+VGG_PARAMS = {
+    "A": 132_863_336,
+    "A-LRN": 132_863_336,
+    "B": 133_047_848,
+    "C": 133_638_952,
+    "D": 138_357_544,
+    "E": 143_667_240,
+}
+
+
+def test_vgg_configurations_have_the_tables_depth_and_counts():
+    assert [weight_layers(CFGS[c]) for c in VGG_PARAMS] == [11, 11, 13, 16, 16, 19]
+    with META:
+        counts = {c: module_params(vgg(c)) for c in VGG_PARAMS}
+    assert counts == VGG_PARAMS
+    assert round(counts["D"] / 1e6) == 138  # "VGG16 ~138M"
+
+
+def test_vgg_c_uses_1x1_convolutions_and_a_lrn_a_normalisation():
+    with META:
+        c, a_lrn = vgg("C"), vgg("A-LRN")
+    kernels = [m.kernel_size for m in c.features if isinstance(m, nn.Conv2d)]
+    assert kernels.count((1, 1)) == 3 and kernels[-1] == (1, 1)
+    assert isinstance(a_lrn.features[2], nn.LocalResponseNorm)
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize(("config", "name"), [("A", "vgg11"), ("B", "vgg13"), ("D", "vgg16"), ("E", "vgg19")])
+def test_vgg_is_torchvisions_vgg(config, name, batch_norm):
+    import torchvision.models as tvm
+
+    factory = getattr(tvm, f"{name}_bn" if batch_norm else name)
+    with META:
+        theirs, ours = factory(), vgg(config, batch_norm=batch_norm)
+    assert module_params(ours) == module_params(theirs)
+    # same layout: torchvision's pretrained state_dict loads into ours
+    theirs_sd, ours_sd = theirs.state_dict(), ours.state_dict()
+    assert list(ours_sd) == list(theirs_sd)
+    assert all(ours_sd[k].shape == theirs_sd[k].shape for k in ours_sd)
+
+
+def test_vgg_runs_on_a_224_image():
+    with META:
+        net = vgg("A")
+    assert net(torch.empty(1, 3, 224, 224, device=META)).shape == (1, 1000)
+    assert layer_table(net, (3, 224, 224))["features.20"].output_shape == (512, 7, 7)
+
+
+def test_vgg_rejects_unknown_configurations():
+    with pytest.raises(ValueError, match="config"):
+        vgg("F")
+    with pytest.raises(ValueError, match=r"cfg\[1\]"):
+        make_layers(["conv3-64", "avgpool"])
+
+
+def test_three_stacked_3x3_convolutions_see_7x7():
+    stack = nn.Sequential(*(nn.Conv2d(1, 1, 3, bias=False) for _ in range(3)))
+    big = nn.Conv2d(1, 1, 7, bias=False)
+    assert stack(torch.zeros(1, 1, 7, 7)).shape == big(torch.zeros(1, 1, 7, 7)).shape == (1, 1, 1, 1)
+    assert module_params(stack) == 27 and module_params(big) == 49
+    # every input pixel of the 7x7 window reaches the single output
+    x = torch.zeros(1, 1, 7, 7, requires_grad=True)
+    with torch.no_grad():
+        for conv in stack:
+            conv.weight.fill_(1.0)
+    stack(x).sum().backward()
+    assert torch.all(x.grad > 0)
+
+
+# --- blocks ----------------------------------------------------------------------------
+
+
+def test_inception_naive_and_bottleneck_costs():
+    naive = InceptionBlock(256, out_1x1=128, out_3x3=192, out_5x5=96)
+    bottleneck = InceptionBlock(
+        256, out_1x1=128, out_3x3=192, out_5x5=96, reduce_3x3=64, reduce_5x5=64, pool_proj=64
+    )
+    assert naive.out_channels == 672 and bottleneck.out_channels == 480
+    hw = 28 * 28
+    naive_macs = hw * (128 * 256 + 192 * 9 * 256 + 96 * 25 * 256)
+    bottleneck_macs = hw * (
+        128 * 256 + 64 * 256 + 192 * 9 * 64 + 64 * 256 + 96 * 25 * 64 + 64 * 256
+    )
+    assert count_macs(naive, (256, 28, 28)) == naive_macs == 854_196_224
+    assert count_macs(bottleneck, (256, 28, 28)) == bottleneck_macs == 271_351_808
+    assert bottleneck(torch.zeros(1, 256, 28, 28)).shape == (1, 480, 28, 28)
+
+
+def test_inception_needs_all_reductions_or_none():
+    with pytest.raises(ValueError, match="reduce_3x3"):
+        InceptionBlock(16, out_1x1=8, out_3x3=8, out_5x5=8, reduce_3x3=4)
+
+
+def test_residual_block_matches_torchvision_basic_block():
+    from torchvision.models import resnet18
+
+    with META:
+        tv = resnet18()
+        same, down = ResidualBlock(64, 64), ResidualBlock(64, 128, stride=2)
+    assert module_params(same) == module_params(tv.layer1[0])
+    assert module_params(down) == module_params(tv.layer2[0])
+
+
+def test_residual_block_adds_its_input():
+    torch.manual_seed(0)
+    block = ResidualBlock(4, 4).eval()
+    with torch.no_grad():
+        block.bn2.weight.zero_()  # F(x) = 0: the block becomes relu(x)
+    x = torch.randn(2, 4, 5, 5)
+    torch.testing.assert_close(block(x), torch.relu(x))
+    # and the gradient reaches the input through the skip even though F passes none
+    x.requires_grad_(True)
+    block(x).sum().backward()
+    torch.testing.assert_close(x.grad, (x > 0).float())
+
+
+def test_dense_block_and_transition_match_densenet121():
+    from torchvision.models import densenet121
+
+    with META:
+        tv = densenet121()
+        block = DenseBlock(64, num_layers=6, growth_rate=32)
+        transition = Transition(block.out_channels, theta=0.5)
+    assert block.out_channels == 256 and transition.out_channels == 128
+    assert module_params(block) == module_params(tv.features.denseblock1)
+    assert module_params(transition) == module_params(tv.features.transition1)
+
+
+def test_dense_block_keeps_every_earlier_map():
+    torch.manual_seed(0)
+    block = DenseBlock(3, num_layers=4, growth_rate=2, bottleneck=False).eval()
+    x = torch.randn(1, 3, 6, 6)
+    out = block(x)
+    assert out.shape == (1, 3 + 4 * 2, 6, 6)
+    torch.testing.assert_close(out[:, :3], x)  # the input passes through untouched
+    assert [layer.layers[-1].in_channels for layer in block] == [3, 5, 7, 9]
+
+
+@pytest.mark.parametrize(("theta", "error"), [(0.0, ValueError), (1.5, ValueError), ("a", TypeError)])
+def test_transition_rejects_bad_theta(theta, error):
+    with pytest.raises(error, match="theta"):
+        Transition(16, theta=theta)
