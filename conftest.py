@@ -1,4 +1,16 @@
-"""Pytest set-up shared by the library doctests and tests/."""
+"""Pytest set-up shared by the library doctests, tests/ and the nbval notebook runs.
+
+Each chapter notebook is executed once per test run. nbval executes it cell by cell;
+when every cell of a book notebook has passed, the executed notebook is recorded in the
+book's execution cache (`_build/.jupyter_cache`, the cache `jupyter-book build` reads in
+`execute_notebooks: cache` mode). The book-build test runs last and renders those
+outputs instead of executing the notebooks a second time. A notebook that failed or
+skipped a cell is not recorded, so the build executes it itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib
 
@@ -7,8 +19,71 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent
+BOOK = ROOT / "book"
+BOOK_CACHE = ROOT / "_build" / ".jupyter_cache"
+BOOK_BUILD_TEST = "test_book_builds_without_warnings"
+
+_failed_notebooks: set[str] = set()
+
 
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
     plt.close("all")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run the book build after everything else, so it can reuse nbval's executions."""
+    last = [item for item in items if item.name == BOOK_BUILD_TEST]
+    items[:] = [item for item in items if item.name != BOOK_BUILD_TEST] + last
+
+
+def _is_book_cell(item) -> bool:
+    return type(item).__name__ == "IPyNbCell" and Path(str(item.fspath)).parent == BOOK
+
+
+def pytest_runtest_logreport(report):
+    if report.failed or report.skipped:
+        _failed_notebooks.add(report.nodeid.split("::")[0])
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After the last cell of a book notebook, record the executed notebook."""
+    if not _is_book_cell(item):
+        return
+    if nextitem is not None and nextitem.parent is item.parent:
+        return
+    if item.nodeid.split("::")[0] in _failed_notebooks:
+        return
+    _record_execution(item.parent)
+
+
+def _record_execution(notebook_file) -> None:
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    nb = notebook_file.nb
+    count = 0
+    for child in notebook_file.session.items:
+        if child.parent is not notebook_file:
+            continue
+        if child.test_outputs is None:
+            return  # a cell did not run: let the book build execute this notebook
+        count += 1
+        child.cell.execution_count = count
+        outputs = []
+        for out in child.test_outputs:
+            out = nbformat.from_dict(dict(out))
+            if out.output_type == "execute_result":
+                out.execution_count = count
+            outputs.append(out)
+        child.cell.outputs = outputs
+    nbformat.validate(nb)
+    cache = get_cache(str(BOOK_CACHE))
+    cache.cache_notebook_bundle(
+        CacheBundleIn(nb, str(Path(str(notebook_file.fspath))), data={"recorded_by": "nbval"}),
+        check_validity=False,
+        overwrite=True,
+    )
