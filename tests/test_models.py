@@ -19,6 +19,7 @@ from cnncourse.models import (
     count_flops,
     count_macs,
     lenet5,
+    macs_by_layer,
     make_layers,
     paper_lrn,
     vgg,
@@ -216,6 +217,9 @@ def test_alexnet_macs_by_hand():
         net = alexnet()
     assert count_macs(net, (3, 227, 227)) == sum(convs) + fcs == 724_406_816
     assert count_flops(net, (3, 227, 227)) == 2 * 724_406_816
+    per_layer = macs_by_layer(net, (3, 227, 227))
+    assert list(per_layer) == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"]
+    assert list(per_layer.values())[:5] == convs
 
 
 def test_count_macs_leaves_model_mode_alone_and_validates():

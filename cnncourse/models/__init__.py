@@ -11,7 +11,7 @@
 
 from cnncourse.models.alexnet import AlexNet, ZFNet, alexnet, paper_lrn, zfnet
 from cnncourse.models.dense import DenseBlock, DenseLayer, Transition
-from cnncourse.models.flops import count_flops, count_macs
+from cnncourse.models.flops import count_flops, count_macs, macs_by_layer
 from cnncourse.models.inception import InceptionBlock
 from cnncourse.models.lenet import C3_TABLE, LeNet5, lenet5
 from cnncourse.models.residual import ResidualBlock
@@ -36,6 +36,7 @@ __all__ = [
     "DenseLayer",
     "DenseBlock",
     "Transition",
+    "macs_by_layer",
     "count_macs",
     "count_flops",
 ]

@@ -19,7 +19,7 @@ from torch import nn
 
 from cnncourse._validate import check_int
 
-__all__ = ["count_macs", "count_flops"]
+__all__ = ["macs_by_layer", "count_macs", "count_flops"]
 
 
 def _macs_of(module: nn.Module, output: torch.Tensor) -> int:
@@ -35,8 +35,8 @@ def _macs_of(module: nn.Module, output: torch.Tensor) -> int:
     return 0
 
 
-def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
-    """Multiply-accumulates of one forward pass of one example.
+def macs_by_layer(model: nn.Module, input_shape: Sequence[int]) -> dict[str, int]:
+    """Multiply-accumulates of one example, per convolution and fully connected layer.
 
     Parameters
     ----------
@@ -48,8 +48,9 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
 
     Returns
     -------
-    int
-        Multiply-adds of every convolution and fully connected layer called.
+    dict of str to int
+        Layer name (as in ``model.named_modules()``) to multiply-adds, in call order;
+        a layer called twice is counted twice.
 
     Examples
     --------
@@ -57,8 +58,8 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
     fully connected layer from 256 to 10 units:
 
     >>> net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Flatten(), nn.Linear(256, 10))
-    >>> count_macs(net, (1, 8, 8))  # 4*8*8 outputs x 9 + 10 outputs x 256
-    4864
+    >>> macs_by_layer(net, (1, 8, 8))  # 4*8*8 outputs x 9, 10 outputs x 256
+    {'0': 2304, '2': 2560}
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -71,11 +72,14 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
     if not shape:
         raise ValueError("input_shape must not be empty; give e.g. (3, 227, 227)")
 
-    total = 0
+    names = {m: n for n, m in model.named_modules()}
+    counts: dict[str, int] = {}
 
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
-        nonlocal total
-        total += _macs_of(module, output)
+        macs = _macs_of(module, output)
+        if macs:
+            name = names.get(module, "?")
+            counts[name] = counts.get(name, 0) + macs
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]
@@ -96,7 +100,19 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
         for h in handles:
             h.remove()
         model.train(was_training)
-    return total
+    return counts
+
+
+def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
+    """Multiply-accumulates of one forward pass of one example (see :func:`macs_by_layer`).
+
+    Examples
+    --------
+    >>> net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Flatten(), nn.Linear(256, 10))
+    >>> count_macs(net, (1, 8, 8))
+    4864
+    """
+    return sum(macs_by_layer(model, input_shape).values())
 
 
 def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
