@@ -457,6 +457,30 @@ def test_residual_block_adds_its_input():
     torch.testing.assert_close(x.grad, (x > 0).float())
 
 
+def test_skip_connections_keep_the_gradient_of_deep_stacks():
+    # Without normalisation, 16 plain blocks (32 conv layers) at PyTorch's default
+    # initialisation let almost no gradient reach the first layer; the same layers
+    # with skip connections do (the chain-rule argument of the notes, section 3.6).
+    def first_layer_grad(skip: bool) -> float:
+        torch.manual_seed(0)
+        blocks = [ResidualBlock(8, 8, batch_norm=False, skip=skip) for _ in range(16)]
+        net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), *blocks)
+        net(torch.randn(4, 3, 8, 8)).mean().backward()
+        return net[0].weight.grad.norm().item()
+
+    plain, residual = first_layer_grad(False), first_layer_grad(True)
+    assert plain < 1e-6 < 1e-3 < residual
+
+
+def test_residual_block_options():
+    plain = ResidualBlock(4, 8, stride=2, batch_norm=False, skip=False)
+    assert plain.shortcut is None and isinstance(plain.bn1, nn.Identity)
+    assert plain.conv1.bias is not None
+    assert plain(torch.zeros(1, 4, 6, 6)).shape == (1, 8, 3, 3)
+    with pytest.raises(TypeError, match="skip"):
+        ResidualBlock(4, 4, skip=1)  # type: ignore[arg-type]
+
+
 def test_dense_block_and_transition_match_densenet121():
     from torchvision.models import densenet121
 
