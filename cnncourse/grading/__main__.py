@@ -1,0 +1,103 @@
+"""Command line: ``python -m cnncourse.grading {release,check,autograde,report} ...``.
+
+Run it in the course folder (the one with ``nbgrader_config.py``) or pass ``--course``.
+Exit status: 0 on success, 1 when ``check`` finds a problem or a command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from cnncourse.grading.course import GradingError, load_course
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnncourse.grading", description=__doc__.splitlines()[0])
+    parser.add_argument("--course", type=Path, default=None, help="course folder (default: found from here)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", help="regenerate exercises/ from solutions/")
+    release.add_argument("assignments", nargs="*", help="assignments (default: all)")
+
+    check = commands.add_parser("check", help="solutions pass, releases fail and are in sync")
+    check.add_argument("assignments", nargs="*", help="assignments (default: all)")
+
+    grade = commands.add_parser("autograde", help="grade submitted/<student>/<assignment>/")
+    grade.add_argument("assignments", nargs="*", help="assignments (default: all)")
+    grade.add_argument("--submitted", type=Path, default=None, help="submissions folder (default: submitted/)")
+    grade.add_argument("--student", action="append", dest="students", help="grade only this student (repeatable)")
+    grade.add_argument("--jobs", type=int, default=1, help="students graded at the same time (default: 1)")
+    grade.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
+
+    rep = commands.add_parser("report", help="grades CSV and HTML feedback")
+    rep.add_argument("--csv", type=Path, default=None, help="CSV path (default: feedback/grades.csv)")
+    rep.add_argument("--no-feedback", action="store_true", help="write only the CSV")
+
+    args = parser.parse_args(argv)
+    try:
+        course = load_course(args.course)
+        return _COMMANDS[args.command](course, args)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _release(course, args) -> int:
+    from cnncourse.grading.release import release
+
+    for folder in release(course, args.assignments):
+        print(f"released {folder.relative_to(course.root)}")
+    return 0
+
+
+def _check(course, args) -> int:
+    from cnncourse.grading.check import check
+
+    report = check(course, args.assignments)
+    print(report.format())
+    return 0 if report.ok else 1
+
+
+def _autograde(course, args) -> int:
+    from cnncourse.grading.autograde import autograde
+
+    results = autograde(
+        course,
+        args.submitted,
+        assignments=args.assignments,
+        students=args.students,
+        jobs=args.jobs,
+        timeout=args.timeout,
+    )
+    width = max((len(r.student) for r in results), default=7)
+    for r in results:
+        row = r.row()
+        print(f"{r.student:<{width}}  {r.assignment}/{r.notebook}  {row['score']}/{row['max_score']}  {r.status}")
+    graded = [r.seconds for r in results if r.seconds]
+    if graded:
+        print(
+            f"{len(results)} notebook(s); median {statistics.median(graded):.2f} s per graded notebook; "
+            f"results in {course.autograded_dir.relative_to(course.root)}/, gradebook.db"
+        )
+    return 0
+
+
+def _report(course, args) -> int:
+    from cnncourse.grading.report import report
+
+    files = report(course, csv_path=args.csv, feedback=not args.no_feedback)
+    print(f"grades: {files.csv}")
+    if files.pages:
+        print(f"feedback: {len(files.pages)} page(s) under {course.feedback_dir}")
+    for problem in files.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {"release": _release, "check": _check, "autograde": _autograde, "report": _report}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,429 @@
+"""``autograde``: grade every submission, each in its own scratch course, and merge.
+
+Why one scratch course per student and assignment: nbgrader grades a whole class in
+one course directory and one database, so one pathological submission can stop the
+run (a broken metadata error aborts it), drop a submission while its partial score
+stays in the database (a kernel killed by ``os._exit``), or leave state behind that the
+next run trips over. Here each job gets a copy of a freshly generated gradebook, the
+staged (repaired) notebooks of one student (see :mod:`cnncourse.grading.staging`) and
+one nbgrader ``Autograde`` run per notebook, in this process (no interpreter start-up
+per student). Whatever happens, the job returns one :class:`NotebookResult` per
+notebook of the assignment: a score and a status that says what happened.
+
+The results are recorded in ``autograded/grading_results.json``, the graded notebooks
+are copied to ``autograded/<student>/<assignment>/``, and ``gradebook.db`` is rebuilt
+from the recorded results, so ``nbgrader export``, the formgrader and
+``generate_feedback`` see exactly the scores of the CSV. Re-running is safe: a full run
+of an assignment replaces all of its results; a run restricted to some students
+replaces theirs and keeps the others'.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cnncourse.grading.course import Course, GradingError, load_course, quiet_warnings, run_converter
+from cnncourse.grading.notebooks import grade_id, is_test, nbgrader_meta
+from cnncourse.grading.release import generate
+from cnncourse.grading.staging import stage_submission
+
+__all__ = ["NotebookResult", "STATUS", "autograde", "load_results"]
+
+RESULTS_FILE = "grading_results.json"
+
+#: Status codes, in the order they are reported, and what each means (Spanish, for the
+#: report and the students' feedback). The first code of a status is the outcome
+#: (``graded`` or why the notebook could not be graded); the others are notes.
+STATUS = {
+    "graded": "corregido automáticamente",
+    "not_submitted": "sin entrega",
+    "missing_notebook": "falta el cuaderno",
+    "invalid_notebook": "el archivo no es un cuaderno válido",
+    "kernel_died": "el kernel se cerró durante la ejecución",
+    "unresponsive_kernel": "el kernel dejó de responder",
+    "grader_error": "error interno al corregir",
+    "timeout": "una celda superó el tiempo límite y se interrumpió",
+    "renamed_notebook": "cuaderno con otro nombre, corregido igualmente",
+    "duplicate_cells": "celdas copiadas, corregidas igualmente",
+    "restored_cells": "celdas borradas, restauradas antes de corregir",
+    "tests_restored": "celdas de solo lectura modificadas, restauradas antes de corregir",
+    "metadata_repaired": "metadatos de corrección dañados, reparados",
+    "ignored_files": "archivos extra ignorados",
+}
+
+_FAILURE_DETAIL = {
+    "kernel_died": (
+        "El kernel de Python se cerró mientras se ejecutaba el cuaderno (por ejemplo, por "
+        "os._exit() o por falta de memoria), así que no se pudo corregir y la nota es 0. "
+        "Comprueba que el cuaderno se ejecuta entero con «Kernel → Restart & Run All» y "
+        "vuelve a entregarlo."
+    ),
+    "unresponsive_kernel": (
+        "El kernel dejó de responder y no se pudo interrumpir (¿un bucle que consume toda "
+        "la memoria?), así que no se pudo corregir y la nota es 0."
+    ),
+    "grader_error": "No se pudo corregir automáticamente por un error interno; el profesor revisará la entrega.",
+}
+
+
+@dataclass
+class NotebookResult:
+    """The grade of one notebook of one student's submission."""
+
+    student: str
+    assignment: str
+    notebook: str
+    score: float
+    max_score: float
+    status: str  # codes of STATUS joined by "; ", the outcome first
+    detail: str  # what happened, in Spanish, for the student
+    cells: dict[str, list] = field(default_factory=dict)  # grade id -> [score or None, max]
+    seconds: float = 0.0
+    source_hash: str = ""
+
+    @property
+    def graded(self) -> bool:
+        return self.status.split("; ")[0] == "graded"
+
+    def row(self) -> dict[str, object]:
+        """The columns of the grades CSV."""
+        return {
+            "student": self.student,
+            "assignment": self.assignment,
+            "notebook": self.notebook,
+            "score": _number(self.score),
+            "max_score": _number(self.max_score),
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class _Job:
+    course_root: str
+    template: str
+    root: str
+    student: str
+    assignment: str
+    submission: str | None
+    timeout: int
+    source_hash: str
+
+
+def autograde(
+    course: Course | Path | str | None = None,
+    submitted: Path | str | None = None,
+    *,
+    assignments: list[str] | None = None,
+    students: list[str] | None = None,
+    jobs: int = 1,
+    timeout: int | None = None,
+    progress: bool | None = None,
+) -> list[NotebookResult]:
+    """Grade the submissions ``submitted/<student>/<assignment>/``.
+
+    Parameters
+    ----------
+    course : Course or path, optional
+        The course (default: the one around the current folder).
+    submitted : path, optional
+        Folder of submissions (default: the course's ``submitted/``).
+    assignments : list of str, optional
+        Assignments to grade (default: all). A student without a folder for one of them
+        gets a ``not_submitted`` row with score 0.
+    students : list of str, optional
+        Grade only these students and keep the recorded results of the others.
+    jobs : int, optional
+        Students graded at the same time, each in its own worker process.
+    timeout : int, optional
+        Seconds a cell may run (default: ``Execute.timeout`` of nbgrader_config.py).
+    progress : bool, optional
+        Show a progress bar (default: only in an interactive terminal or notebook).
+
+    Returns
+    -------
+    list of NotebookResult
+        One per student, assignment and notebook graded in this run.
+    """
+    course = course if isinstance(course, Course) else load_course(course)
+    assignments = course.resolve(assignments)
+    submitted = Path(submitted) if submitted is not None else course.submitted_dir
+    if not submitted.is_dir():
+        raise GradingError(f"no submissions folder {submitted}")
+    everyone = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if students:
+        unknown = sorted(set(students) - set(everyone))
+        if unknown:
+            raise GradingError(f"no submissions in {submitted} for student(s) {unknown}")
+        chosen = sorted(set(students))
+    else:
+        chosen = everyone
+    timeout = int(timeout if timeout is not None else course.timeout)
+    hashes = {name: source_hash(course, name) for name in course.assignments()}
+    previous = load_results(course)
+    regraded = lambda r: r.assignment in assignments and (not students or r.student in chosen)  # noqa: E731
+    kept = [r for r in previous if not regraded(r)]
+    stale = sorted({f"{r.assignment}" for r in kept if r.assignment in assignments and r.source_hash != hashes[r.assignment]})
+    if stale:
+        raise GradingError(
+            f"the solutions of {stale} changed since other students were graded: grade every "
+            "student of these assignments again (leave out --student)"
+        )
+    with tempfile.TemporaryDirectory(prefix="cnncourse-autograde-") as scratch:
+        scratch = Path(scratch)
+        recorded = sorted({r.assignment for r in kept} & set(hashes))
+        generate(course, sorted(set(assignments) | set(recorded)), scratch / "template", database=True)
+        work = [
+            _Job(
+                course_root=str(course.root),
+                template=str(scratch / "template"),
+                root=str(scratch / "jobs" / f"{i:05d}"),
+                student=student,
+                assignment=assignment,
+                submission=str(submitted / student / assignment) if (submitted / student / assignment).is_dir() else None,
+                timeout=timeout,
+                source_hash=hashes[assignment],
+            )
+            for i, (student, assignment) in enumerate((s, a) for s in chosen for a in assignments)
+        ]
+        results = _run(work, jobs=jobs, progress=progress)
+        _publish_notebooks(course, work, replace_all=not students, assignments=assignments, students=chosen)
+        everything = sorted(kept + results, key=_order)
+        _save_results(course, everything)
+        _write_gradebook(course, scratch / "template" / "gradebook.db", everything)
+    return results
+
+
+def load_results(course: Course | Path | str | None = None) -> list[NotebookResult]:
+    """The results recorded by previous autograde runs (empty if none)."""
+    course = course if isinstance(course, Course) else load_course(course)
+    path = course.autograded_dir / RESULTS_FILE
+    if not path.is_file():
+        return []
+    return [NotebookResult(**record) for record in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def source_hash(course: Course, assignment: str) -> str:
+    """A fingerprint of an assignment's source notebooks (tests included)."""
+    digest = hashlib.sha256()
+    for path in course.source_notebooks(assignment):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _order(result: NotebookResult):
+    return (result.student, result.assignment, result.notebook)
+
+
+def _number(value: float):
+    return int(value) if float(value).is_integer() else round(float(value), 4)
+
+
+def _run(work: list[_Job], *, jobs: int, progress: bool | None) -> list[NotebookResult]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(work), desc="autograde", unit="entrega", disable=None if progress is None else not progress)
+    records: list[dict] = []
+    try:
+        if jobs <= 1 or len(work) <= 1:
+            for job in work:
+                records += _grade_safely(job)
+                bar.update()
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = {pool.submit(_grade_job, job): job for job in work}
+                for future in as_completed(futures):
+                    try:
+                        records += future.result()
+                    except Exception as error:  # a worker died: that job only
+                        records += _failed_job(futures[future], "grader_error", repr(error))
+                    bar.update()
+    finally:
+        bar.close()
+    return sorted((NotebookResult(**record) for record in records), key=_order)
+
+
+def _grade_safely(job: _Job) -> list[dict]:
+    try:
+        return _grade_job(job)
+    except Exception as error:  # never let one submission stop the others
+        return _failed_job(job, "grader_error", repr(error))
+
+
+def _failed_job(job: _Job, outcome: str, message: str) -> list[dict]:
+    import nbformat
+
+    results = []
+    for path in sorted((Path(job.template) / _release_name(job) / job.assignment).glob("*.ipynb")):
+        release = nbformat.read(path, as_version=4)
+        results.append(_zero(job, path.stem, release, outcome, [f"{_FAILURE_DETAIL[outcome]} ({message})"], []))
+    return [asdict(r) for r in results]
+
+
+def _release_name(job: _Job) -> str:
+    return load_course(job.course_root).release_dir.name
+
+
+def _grade_job(job: _Job) -> list[dict]:
+    """Grade one student's submission of one assignment in a scratch course."""
+    import nbformat
+    from nbgrader.converters import Autograde
+
+    course = load_course(job.course_root)
+    root, template = Path(job.root), Path(job.template)
+    shutil.copytree(
+        template / course.source_dir.name / job.assignment, root / course.source_dir.name / job.assignment
+    )
+    shutil.copy(template / "gradebook.db", root / "gradebook.db")
+    config = course.nbgrader_config(root, **{"Execute.timeout": job.timeout})
+    releases = {
+        path.stem: nbformat.read(path, as_version=4)
+        for path in sorted((template / course.release_dir.name / job.assignment).glob("*.ipynb"))
+    }
+    submission = Path(job.submission) if job.submission else None
+    staged = stage_submission(submission, releases, root / course.submitted_dir.name / job.student / job.assignment)
+    results = []
+    for name, stage in staged.items():
+        start = time.perf_counter()
+        if stage.outcome != "staged":
+            results.append(_zero(job, name, releases[name], stage.outcome, stage.details, stage.notes))
+            continue
+        outcome = run_converter(
+            Autograde,
+            config,
+            assignment_id=job.assignment,
+            student_id=job.student,
+            notebook_id=name,
+            force=True,
+            create_student=True,
+        )
+        graded = root / course.autograded_dir.name / job.student / job.assignment / f"{name}.ipynb"
+        if outcome["success"] and graded.is_file():
+            result = _read_grades(job, root, name, graded, stage)
+        else:
+            failure = _classify_failure(outcome["log"] + outcome.get("error", ""))
+            result = _zero(job, name, releases[name], failure, [_FAILURE_DETAIL[failure]] + stage.details, stage.notes)
+        result.seconds = round(time.perf_counter() - start, 3)
+        results.append(result)
+    return [asdict(r) for r in results]
+
+
+def _zero(job: _Job, name: str, release, outcome: str, details: list[str], notes: list[str]) -> NotebookResult:
+    cells = {grade_id(c): [0.0, float(nbgrader_meta(c).get("points", 0))] for c in release.cells if is_test(c)}
+    return NotebookResult(
+        student=job.student,
+        assignment=job.assignment,
+        notebook=name,
+        score=0.0,
+        max_score=sum(top for _, top in cells.values()),
+        status="; ".join([outcome] + notes),
+        detail=" ".join(details),
+        cells=cells,
+        source_hash=job.source_hash,
+    )
+
+
+def _read_grades(job: _Job, root: Path, name: str, graded: Path, stage) -> NotebookResult:
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        submitted = gb.find_submission_notebook(name, job.assignment, job.student)
+        cells = {grade.name: [grade.score if not grade.needs_manual_grade else None, grade.max_score]
+                 for grade in submitted.grades}
+        score, max_score = float(submitted.score), float(submitted.max_score)
+    notes, details = ["graded"], ["Corregido automáticamente."]
+    executed = nbformat.read(graded, as_version=4)
+    timed_out = [
+        grade_id(cell) or f"celda {index + 1}"
+        for index, cell in enumerate(executed.cells)
+        if any(out.get("ename") == "CellTimeoutError" for out in cell.get("outputs", []))
+    ]
+    if timed_out:
+        notes.append("timeout")
+        details.append(
+            f"Una celda ({', '.join(timed_out)}) superó el límite de {job.timeout} s y se "
+            "interrumpió (¿un bucle infinito?); las pruebas que dependen de ella no pasan."
+        )
+    if any(value is None for value, _ in cells.values()):
+        details.append("Alguna respuesta necesita corrección manual.")
+    return NotebookResult(
+        student=job.student,
+        assignment=job.assignment,
+        notebook=name,
+        score=score,
+        max_score=max_score,
+        status="; ".join(notes + stage.notes),
+        detail=" ".join(details + stage.details),
+        cells=cells,
+        source_hash=job.source_hash,
+    )
+
+
+def _classify_failure(log: str) -> str:
+    if "Kernel died" in log or "DeadKernelError" in log:
+        return "kernel_died"
+    if "kernel became unresponsive" in log or "UnresponsiveKernelError" in log:
+        return "unresponsive_kernel"
+    return "grader_error"
+
+
+def _publish_notebooks(course: Course, work: list[_Job], *, replace_all: bool, assignments, students) -> None:
+    """Copy the graded notebooks to ``autograded/<student>/<assignment>/``."""
+    autograded = course.autograded_dir
+    if replace_all and autograded.is_dir():
+        for assignment in assignments:
+            for folder in autograded.glob(f"*/{assignment}"):
+                if folder.parent.name not in students:
+                    shutil.rmtree(folder)
+    for job in work:
+        target = autograded / job.student / job.assignment
+        if target.exists():
+            shutil.rmtree(target)
+        graded = Path(job.root) / course.autograded_dir.name / job.student / job.assignment
+        if graded.is_dir():
+            shutil.copytree(graded, target)
+
+
+def _save_results(course: Course, results: list[NotebookResult]) -> None:
+    course.autograded_dir.mkdir(parents=True, exist_ok=True)
+    path = course.autograded_dir / RESULTS_FILE
+    scratch = path.with_name(f".{path.name}.new")
+    scratch.write_text(
+        json.dumps([asdict(r) for r in results], indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    os.replace(scratch, path)
+
+
+def _write_gradebook(course: Course, template_db: Path, results: list[NotebookResult]) -> None:
+    """Rebuild ``gradebook.db`` from the recorded results (the CSV's scores, exactly)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scratch = course.gradebook.with_name(".gradebook.db.new")
+    shutil.copy(template_db, scratch)
+    with quiet_warnings(), Gradebook(f"sqlite:///{scratch}", course.course_id) as gb:
+        for result in results:
+            gb.update_or_create_student(result.student)
+            try:
+                gb.update_or_create_submission(result.assignment, result.student)
+                notebook = gb.find_submission_notebook(result.notebook, result.assignment, result.student)
+            except MissingEntry:  # an assignment or notebook no longer in the course
+                continue
+            for grade in notebook.grades:
+                score, _ = result.cells.get(grade.name, [0.0, None])
+                grade.auto_score = score
+                grade.needs_manual_grade = score is None
+            gb.db.commit()
+    os.replace(scratch, course.gradebook)

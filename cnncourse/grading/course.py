@@ -1,0 +1,220 @@
+"""The course on disk: its nbgrader configuration, its assignments and nbgrader plumbing.
+
+Everything in :mod:`cnncourse.grading` starts from a :class:`Course`, which reads the
+course's ``nbgrader_config.py`` (the single place where directory names, the course id,
+the cell timeout and the stubs live) and knows where the source (``solutions/``) and
+release (``exercises/``) folders are. Each assignment is one folder,
+``solutions/<assignment>/*.ipynb``.
+
+The helpers at the bottom run nbgrader's converters in this process (importing
+nbgrader costs seconds; a process per student would pay that every time) and turn
+their outcome into a dictionary, never an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Course", "GradingError", "load_course", "find_course_root"]
+
+
+class GradingError(RuntimeError):
+    """A grading command could not do what was asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course directory and its nbgrader configuration.
+
+    Use :func:`load_course` to make one.
+    """
+
+    root: Path
+    config: Any  # traitlets.config.Config
+
+    def setting(self, section: str, name: str, default: Any) -> Any:
+        """A value of nbgrader_config.py, or nbgrader's default when the file omits it."""
+        values = self.config.get(section, {})
+        return values[name] if name in values else default
+
+    @property
+    def source_dir(self) -> Path:
+        """Folder holding the instructor's notebooks, one subfolder per assignment."""
+        return self.root / self.setting("CourseDirectory", "source_directory", "source")
+
+    @property
+    def release_dir(self) -> Path:
+        """Folder holding the student versions, one subfolder per assignment."""
+        return self.root / self.setting("CourseDirectory", "release_directory", "release")
+
+    @property
+    def submitted_dir(self) -> Path:
+        return self.root / self.setting("CourseDirectory", "submitted_directory", "submitted")
+
+    @property
+    def autograded_dir(self) -> Path:
+        return self.root / self.setting("CourseDirectory", "autograded_directory", "autograded")
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.root / self.setting("CourseDirectory", "feedback_directory", "feedback")
+
+    @property
+    def gradebook(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def course_id(self) -> str:
+        return self.setting("CourseDirectory", "course_id", "default_course")
+
+    @property
+    def timeout(self) -> int:
+        """Seconds a cell may run at autograde (``Execute.timeout``)."""
+        return int(self.setting("Execute", "timeout", 30))
+
+    def assignments(self) -> list[str]:
+        """Names of the assignments: folders of the source directory holding notebooks."""
+        if not self.source_dir.is_dir():
+            return []
+        return sorted(
+            path.name
+            for path in self.source_dir.iterdir()
+            if path.is_dir() and not path.name.startswith(".") and any(path.glob("*.ipynb"))
+        )
+
+    def resolve(self, assignments: list[str] | None) -> list[str]:
+        """The assignments asked for (all of them for None), checked to exist."""
+        known = self.assignments()
+        if not assignments:
+            return known
+        unknown = [name for name in assignments if name not in known]
+        if unknown:
+            raise GradingError(
+                f"unknown assignment(s) {unknown}: the source directory {self.source_dir} "
+                f"holds {known or 'none'}"
+            )
+        return list(assignments)
+
+    def source_notebooks(self, assignment: str) -> list[Path]:
+        """The instructor's notebooks of one assignment, sorted by name."""
+        return sorted((self.source_dir / assignment).glob("*.ipynb"))
+
+    def release_notebooks(self, assignment: str) -> list[Path]:
+        """The committed student notebooks of one assignment, sorted by name."""
+        return sorted((self.release_dir / assignment).glob("*.ipynb"))
+
+    def nbgrader_config(self, root: Path | str | None = None, **overrides: Any):
+        """A copy of the course configuration rooted at ``root`` (default: the course).
+
+        ``overrides`` are ``"Section.name": value`` pairs, e.g.
+        ``{"Execute.timeout": 5}`` given as ``**{"Execute.timeout": 5}``.
+        """
+        from traitlets.config import Config
+
+        config = Config()
+        config.merge(self.config)
+        root = Path(root or self.root).resolve()
+        config.CourseDirectory.root = str(root)
+        config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+        for key, value in overrides.items():
+            section, name = key.split(".")
+            setattr(getattr(config, section), name, value)
+        return config
+
+
+def find_course_root(start: Path | str | None = None) -> Path:
+    """The nearest folder at or above ``start`` that holds ``nbgrader_config.py``.
+
+    Raises
+    ------
+    GradingError
+        If no folder up to the file-system root has one.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise GradingError(f"no nbgrader_config.py in {here} or any folder above it")
+
+
+def load_course(root: Path | str | None = None) -> Course:
+    """Read ``<root>/nbgrader_config.py`` (root: found from the current folder).
+
+    Examples
+    --------
+    >>> course = load_course()
+    >>> course.source_dir.name, course.release_dir.name
+    ('solutions', 'exercises')
+    >>> "tamanos_salida" in course.assignments()
+    True
+    """
+    from traitlets.config import PyFileConfigLoader
+
+    root = find_course_root() if root is None else Path(root).resolve()
+    config_file = root / "nbgrader_config.py"
+    if not config_file.is_file():
+        raise GradingError(f"{root} is not a course: it has no nbgrader_config.py")
+    config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
+    return Course(root=root, config=config)
+
+
+def ensure_tools_on_path() -> None:
+    """Put this interpreter's scripts folder on PATH.
+
+    nbgrader creates a gradebook by running the ``alembic`` script, which lives next to
+    the interpreter in a virtual environment that was not activated (``make test``
+    calls ``.venv/bin/python`` directly).
+    """
+    scripts = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if scripts not in path.split(os.pathsep):
+        os.environ["PATH"] = scripts + (os.pathsep + path if path else "")
+
+
+def run_converter(converter_class, config, **attributes: Any) -> dict[str, Any]:
+    """Run one nbgrader converter in this process and report how it went.
+
+    Parameters
+    ----------
+    converter_class : type
+        ``GenerateAssignment``, ``Autograde`` or ``GenerateFeedback``.
+    config : traitlets.config.Config
+        Configuration with ``CourseDirectory.root`` set.
+    **attributes
+        ``assignment_id``, ``student_id`` and ``notebook_id`` go to the course
+        directory; anything else (``force``, ``create_student``) to the converter.
+
+    Returns
+    -------
+    dict
+        ``success`` (bool), ``log`` (str) and, on failure, ``error`` (traceback).
+    """
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    ensure_tools_on_path()
+    coursedir = CourseDirectory(config=config)
+    for name in ("assignment_id", "student_id", "notebook_id"):
+        if name in attributes:
+            setattr(coursedir, name, attributes.pop(name))
+    converter = converter_class(coursedir=coursedir, config=config)
+    for name, value in attributes.items():
+        setattr(converter, name, value)
+    with quiet_warnings():
+        result = capture_log(converter)
+    result.setdefault("log", "")
+    return result
+
+
+@contextmanager
+def quiet_warnings():
+    """Silence the warnings nbgrader's own code triggers (SQLAlchemy, nbformat ids)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
