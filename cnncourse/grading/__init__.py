@@ -10,39 +10,29 @@ From a terminal, in the course folder (see docs/grading.md)::
 The same as functions: :func:`release`, :func:`check`, :func:`autograde`,
 :func:`report`. Tests and benchmarks build simulated classes with
 :mod:`cnncourse.grading.simulate`; the book's exercise page uses
-:func:`exercise_links`. Submodules load on first use, so that a hidden test importing
-:mod:`cnncourse.grading.own_code` does not pay for nbgrader.
+:func:`exercise_table`. Importing the package is cheap: nbgrader is imported only when a
+command runs, so a hidden test that uses :mod:`cnncourse.grading.own_code` stays fast.
 """
 
-from __future__ import annotations
+from cnncourse.grading.checks import CheckReport, check
+from cnncourse.grading.course import Course, GradingError, load_course
+from cnncourse.grading.grades import STATUS, NotebookResult, autograde, load_results
+from cnncourse.grading.links import exercise_links, exercise_table
+from cnncourse.grading.releases import release
+from cnncourse.grading.reports import report
 
-import importlib
-
-_EXPORTS = {
-    "Course": "course",
-    "GradingError": "course",
-    "load_course": "course",
-    "release": "release",
-    "check": "check",
-    "CheckReport": "check",
-    "autograde": "autograde",
-    "load_results": "autograde",
-    "NotebookResult": "autograde",
-    "STATUS": "autograde",
-    "report": "report",
-    "exercise_links": "links",
-    "exercise_table": "links",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"cnncourse.grading.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'cnncourse.grading' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__all__ = [
+    "Course",
+    "GradingError",
+    "load_course",
+    "release",
+    "check",
+    "CheckReport",
+    "autograde",
+    "load_results",
+    "NotebookResult",
+    "STATUS",
+    "report",
+    "exercise_links",
+    "exercise_table",
+]

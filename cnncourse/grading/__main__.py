@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _release(course, args) -> int:
-    from cnncourse.grading.release import release
+    from cnncourse.grading.releases import release
 
     for folder in release(course, args.assignments):
         print(f"released {folder.relative_to(course.root)}")
@@ -54,7 +54,7 @@ def _release(course, args) -> int:
 
 
 def _check(course, args) -> int:
-    from cnncourse.grading.check import check
+    from cnncourse.grading.checks import check
 
     report = check(course, args.assignments)
     print(report.format())
@@ -62,7 +62,7 @@ def _check(course, args) -> int:
 
 
 def _autograde(course, args) -> int:
-    from cnncourse.grading.autograde import autograde
+    from cnncourse.grading.grades import autograde
 
     results = autograde(
         course,
@@ -86,7 +86,7 @@ def _autograde(course, args) -> int:
 
 
 def _report(course, args) -> int:
-    from cnncourse.grading.report import report
+    from cnncourse.grading.reports import report
 
     files = report(course, csv_path=args.csv, feedback=not args.no_feedback)
     print(f"grades: {files.csv}")

@@ -13,7 +13,9 @@ their outcome into a dictionary, never an exception.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
 import warnings
 from contextlib import contextmanager
@@ -165,16 +167,30 @@ def load_course(root: Path | str | None = None) -> Course:
 
 
 def ensure_tools_on_path() -> None:
-    """Put this interpreter's scripts folder on PATH.
+    """Make nbgrader's database creation work, and fast, from this process.
 
-    nbgrader creates a gradebook by running the ``alembic`` script, which lives next to
-    the interpreter in a virtual environment that was not activated (``make test``
-    calls ``.venv/bin/python`` directly).
+    A new gradebook records the head revision of nbgrader's database migrations, which
+    nbgrader finds by running the ``alembic`` script: a second interpreter start (seconds
+    on a busy machine), and a failure when the virtual environment's scripts folder is
+    not on PATH (``make test`` calls ``.venv/bin/python`` directly). Here the revision is
+    read in-process from the same migration scripts, and the scripts folder is put on
+    PATH for anything else nbgrader runs.
     """
+    import nbgrader.api
+
     scripts = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "")
     if scripts not in path.split(os.pathsep):
         os.environ["PATH"] = scripts + (os.pathsep + path if path else "")
+    nbgrader.api.get_alembic_version = _alembic_head
+
+
+@functools.lru_cache(maxsize=1)
+def _alembic_head() -> str:
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
 
 
 def run_converter(converter_class, config, **attributes: Any) -> dict[str, Any]:
@@ -218,3 +234,22 @@ def quiet_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+_ERROR_LINE = re.compile(r"^\s*(?:\[ERROR\] )?([\w.]*(?:Error|Exception|Missing\w*)): (.+)$", re.MULTILINE)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def error_summary(log: str) -> str:
+    """The distinct ``SomethingError: message`` lines of an nbgrader log, one per line."""
+    seen: list[str] = []
+    for name, message in _ERROR_LINE.findall(strip_ansi(log)):
+        line = f"{name.rsplit('.', 1)[-1]}: {message.strip()}"
+        if "NbGraderException" not in name and line not in seen:
+            seen.append(line)
+    return "\n".join(seen) or "(no error message in nbgrader's log)"
+
+
+def strip_ansi(text: str) -> str:
+    """Text without terminal colour codes (nbgrader colours its tracebacks)."""
+    return _ANSI.sub("", text)

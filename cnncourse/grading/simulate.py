@@ -25,10 +25,11 @@ from __future__ import annotations
 import ast
 import copy
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnncourse.grading.course import Course
+from cnncourse.grading.course import Course, load_course
 from cnncourse.grading.notebooks import (
     fill_solutions,
     grade_id,
@@ -38,7 +39,15 @@ from cnncourse.grading.notebooks import (
     strip_markers,
 )
 
-__all__ = ["WrongAnswer", "load_wrong_answer", "wrong_answers", "solved", "KINDS", "write_submission"]
+__all__ = [
+    "WrongAnswer",
+    "load_wrong_answer",
+    "wrong_answers",
+    "solved",
+    "KINDS",
+    "write_submission",
+    "copy_course",
+]
 
 _CELL_MARKER = re.compile(r"^# %% (\S+)\s*$", re.MULTILINE)
 
@@ -232,3 +241,19 @@ def write_submission(
             else:
                 nbformat.write(content, str(folder / name))
     return folder
+
+
+def copy_course(course: Course, dest: Path | str, assignments: list[str] | None = None) -> Course:
+    """A scratch copy of a course (config, solutions and releases) to grade in.
+
+    Only the given assignments (default: all) are copied, so a test of one assignment
+    does not depend on the others.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(course.root / "nbgrader_config.py", dest / "nbgrader_config.py")
+    for assignment in course.resolve(assignments):
+        for folder in (course.source_dir, course.release_dir):
+            if (folder / assignment).is_dir():
+                shutil.copytree(folder / assignment, dest / folder.name / assignment)
+    return load_course(dest)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from cnncourse.grading.course import Course, GradingError, load_course, quiet_warnings, run_converter
 from cnncourse.grading.notebooks import grade_id, is_test, nbgrader_meta
-from cnncourse.grading.release import generate
+from cnncourse.grading.releases import generate
 from cnncourse.grading.staging import stage_submission
 
 __all__ = ["NotebookResult", "STATUS", "autograde", "load_results"]

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from cnncourse.grading.course import Course, GradingError, load_course, run_converter
+from cnncourse.grading.course import Course, GradingError, error_summary, load_course, run_converter
 
 __all__ = ["generate", "release"]
 
@@ -48,12 +48,9 @@ def generate(course: Course, assignments: list[str], root: Path, *, database: bo
             GenerateAssignment, config, assignment_id=assignment, force=True, create_assignment=True
         )
         if not outcome["success"]:
-            log = "\n".join(
-                line for line in outcome["log"].splitlines() if "ERROR" in line or "WARNING" in line
-            )
             raise GradingError(
-                f"nbgrader could not generate the release of {assignment!r}:\n{log}\n"
-                f"{outcome.get('error', '').strip().splitlines()[-1:]}"
+                f"nbgrader could not generate the release of {assignment!r}: "
+                f"{error_summary(outcome['log'] + outcome.get('error', ''))}"
             )
     return root / course.release_dir.name
 

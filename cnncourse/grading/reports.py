@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-from cnncourse.grading.autograde import STATUS, NotebookResult, load_results
-from cnncourse.grading.course import Course, GradingError, load_course, run_converter
+from cnncourse.grading.grades import STATUS, NotebookResult, load_results
+from cnncourse.grading.course import Course, GradingError, error_summary, load_course, run_converter
 
 __all__ = ["ReportFiles", "report", "CSV_COLUMNS"]
 
@@ -63,33 +63,38 @@ def report(
             writer.writerow(result.row())
     written = ReportFiles(csv=csv_path)
     if feedback:
+        _nbgrader_feedback(course, results, written)
         for student, rows in groupby(results, key=lambda r: r.student):
-            _student_feedback(course, student, list(rows), written)
+            _student_pages(course, student, list(rows), written)
     return written
 
 
-def _student_feedback(course: Course, student: str, rows: list[NotebookResult], written: ReportFiles) -> None:
+def _nbgrader_feedback(course: Course, results: list[NotebookResult], written: ReportFiles) -> None:
+    """nbgrader's pages for the graded notebooks: one run per assignment, all students."""
     from nbgrader.converters import GenerateFeedback
 
-    folder = course.feedback_dir / student
-    for assignment, group in groupby(rows, key=lambda r: r.assignment):
-        group = list(group)
-        target = folder / assignment
-        if target.exists():
-            for old in target.glob("*.html"):
-                old.unlink()
-        if any(r.graded for r in group) and (course.autograded_dir / student / assignment).is_dir():
-            outcome = run_converter(
-                GenerateFeedback, course.nbgrader_config(), assignment_id=assignment, student_id=student, force=True
+    for result in results:  # no page from an earlier run may survive a new status
+        (course.feedback_dir / result.student / result.assignment / f"{result.notebook}.html").unlink(missing_ok=True)
+    for assignment in sorted({r.assignment for r in results if r.graded}):
+        outcome = run_converter(
+            GenerateFeedback, course.nbgrader_config(), assignment_id=assignment, student_id="*", force=True
+        )
+        if not outcome["success"]:
+            written.problems.append(
+                f"{assignment}: nbgrader generate_feedback failed for some students: "
+                f"{error_summary(outcome['log'] + outcome.get('error', ''))}"
             )
-            if not outcome["success"]:
-                written.problems.append(f"{student}/{assignment}: nbgrader generate_feedback failed")
-        for result in group:
-            page = target / f"{result.notebook}.html"
-            if not result.graded or not page.is_file():
-                page.parent.mkdir(parents=True, exist_ok=True)
-                page.write_text(_ungraded_page(result), encoding="utf-8")
-            written.pages.append(page)
+
+
+def _student_pages(course: Course, student: str, rows: list[NotebookResult], written: ReportFiles) -> None:
+    """A page for each notebook nbgrader did not cover, and the student's summary."""
+    folder = course.feedback_dir / student
+    for result in rows:
+        page = folder / result.assignment / f"{result.notebook}.html"
+        if not result.graded or not page.is_file():
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(_notebook_page(result), encoding="utf-8")
+        written.pages.append(page)
     index = folder / "index.html"
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_text(_index_page(student, rows), encoding="utf-8")
@@ -123,18 +128,20 @@ def _score(result: NotebookResult) -> str:
     return f"{row['score']} / {row['max_score']}"
 
 
-def _ungraded_page(result: NotebookResult) -> str:
-    title = f"{result.assignment} · {result.notebook}: sin corregir"
+def _notebook_page(result: NotebookResult) -> str:
+    """The page of a notebook nbgrader made no feedback for: why, and what to do."""
+    if result.graded:
+        headline = "La página detallada de este cuaderno no está disponible; este es el resumen."
+    else:
+        headline = f"<strong>No se pudo corregir este cuaderno:</strong> {html.escape(_status_words(result.status))}."
     body = (
         f"<h1>{html.escape(result.assignment)} · {html.escape(result.notebook)}.ipynb</h1>\n"
         f"<p class=\"nota\">Nota: {html.escape(_score(result))}</p>\n"
-        f"<div class=\"aviso\"><p><strong>No se pudo corregir este cuaderno:</strong> "
-        f"{html.escape(_status_words(result.status))}.</p>\n"
-        f"<p>{html.escape(result.detail)}</p></div>\n"
+        f"<div class=\"aviso\"><p>{headline}</p>\n<p>{html.escape(result.detail)}</p></div>\n"
         "<p>Si crees que es un error, escribe al profesor indicando el nombre de la tarea y "
         "del cuaderno; tu entrega se conserva tal como la enviaste.</p>"
     )
-    return _page(title, body)
+    return _page(f"{result.assignment} · {result.notebook}", body)
 
 
 def _index_page(student: str, rows: list[NotebookResult]) -> str:
