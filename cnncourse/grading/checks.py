@@ -10,7 +10,8 @@ For each assignment and notebook:
 - the solution passes every test, hidden ones included, judged from nbgrader's
   ``Validator`` result (``nbgrader validate`` exits 0 even when tests fail);
 - the committed release fails every test (``Validator`` with ``invert``), has no
-  stored outputs, and contains no solution code and no hidden test;
+  stored outputs, contains no solution code and no hidden test, and imports neither
+  ``cnncourse`` nor ``nbgrader`` (it must run on Colab and in plain Jupyter);
 - the committed release is byte-identical to a fresh generation from the solutions.
 """
 
@@ -184,6 +185,10 @@ def _check_release(course: Course, source_nb, release: Path, add) -> None:
         add(f"the release leaks a solution or hidden-test line: {line!r}")
     if any(cell.get("outputs") for cell in released.cells if cell.cell_type == "code"):
         add("the release has stored outputs")
+    code = "\n".join(cell.source for cell in released.cells if cell.cell_type == "code")
+    for package in ("cnncourse", "nbgrader"):
+        if re.search(rf"^\s*(import|from)\s+{package}\b", code, re.MULTILINE):
+            add(f"the release imports {package}: students on Colab or plain Jupyter do not have it")
     try:
         # checksums are the sync check's business: judge what the tests do
         validator = Validator(config=course.nbgrader_config(), invert=True, ignore_checksums=True)

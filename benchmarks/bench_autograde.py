@@ -1,0 +1,59 @@
+"""Seconds per notebook to autograde a simulated class.
+
+Builds a scratch copy of the course, hands in the assignment for ``--students``
+simulated students (cycling through perfect, partly right, untouched and the awkward
+submissions of cnncourse.grading.simulate; the infinite loop is left out, since it
+costs the cell timeout by design), grades them with ``python -m cnncourse.grading
+autograde``'s function and prints the median seconds per graded notebook and the wall
+time of the whole run.
+
+    .venv/bin/python benchmarks/bench_autograde.py                  # 30 students, 1 job
+    .venv/bin/python benchmarks/bench_autograde.py --jobs 2
+    .venv/bin/python benchmarks/bench_autograde.py --assignment retropropagacion
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from cnncourse.grading import autograde, load_course
+from cnncourse.grading.simulate import KINDS, copy_course, write_submission, wrong_answers
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="tamanos_salida")
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+
+    kinds = [kind for kind in KINDS if kind != "infinite_loop"]
+    wrong = wrong_answers(ROOT / "tests" / "wrong_answers" / args.assignment)
+    with tempfile.TemporaryDirectory(prefix="bench-autograde-") as scratch:
+        course = copy_course(load_course(ROOT), Path(scratch) / "course", [args.assignment])
+        for i in range(args.students):
+            kind = kinds[i % len(kinds)]
+            write_submission(course, args.assignment, f"alumno{i:03d}-{kind}", kind, course.submitted_dir,
+                             wrong=wrong[i % len(wrong)])
+        start = time.perf_counter()
+        results = autograde(course, assignments=[args.assignment], jobs=args.jobs, progress=False)
+        wall = time.perf_counter() - start
+    seconds = sorted(r.seconds for r in results if r.seconds)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"assignment {args.assignment}: {len(results)} notebooks, {len(seconds)} run through nbgrader, "
+          f"jobs={args.jobs}, {os.cpu_count()} CPUs, load average {load:.1f}")
+    print(f"median {statistics.median(seconds):.2f} s per graded notebook "
+          f"(min {seconds[0]:.2f}, max {seconds[-1]:.2f})")
+    print(f"wall {wall:.1f} s for the class: {wall / len(results):.2f} s per notebook, template and "
+          "gradebook included")
+
+
+if __name__ == "__main__":
+    main()
