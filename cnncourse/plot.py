@@ -438,3 +438,97 @@ __all__ += [
     "explorer_kernels",
     "filter_explorer",
 ]
+
+
+# --- training curves (cnncourse.train) ---------------------------------------------------
+
+_HISTORY_LABELS = {
+    "loss": ("pérdida (entropía cruzada)", "train_loss", "val_loss"),
+    "acc": ("exactitud", "train_acc", "val_acc"),
+}
+
+
+def plot_history(
+    history: dict[str, Sequence[float]],
+    *,
+    best_epoch: int | None = None,
+    title: str | None = None,
+    chance: float | None = None,
+) -> Any:
+    """Loss and accuracy per epoch, training and validation, side by side.
+
+    ``history`` is :attr:`cnncourse.train.FitResult.history` (keys ``epoch``,
+    ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``). ``best_epoch`` draws a
+    vertical line there; ``chance`` a horizontal line on the accuracy plot (e.g.
+    ``1 / num_classes``).
+
+    Examples
+    --------
+    >>> h = {"epoch": [1, 2], "train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7],
+    ...      "train_acc": [0.4, 0.8], "val_acc": [0.3, 0.6]}
+    >>> fig = plot_history(h, best_epoch=2, chance=0.25)
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['pérdida (entropía cruzada)', 'exactitud']
+    """
+    import matplotlib.pyplot as plt
+
+    missing = [k for k in ("epoch", "train_loss", "train_acc") if k not in history]
+    if missing:
+        raise ValueError(f"history lacks {missing}; expected FitResult.history")
+    epochs = list(history["epoch"])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (ylabel, train_key, val_key) in zip(axes, _HISTORY_LABELS.values()):
+        ax.plot(epochs, history[train_key], "o-", label="entrenamiento")
+        values = np.asarray(history.get(val_key, []), dtype=float)
+        if values.size and not np.isnan(values).all():
+            ax.plot(epochs, values, "s-", label="validación")
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="gray", linestyle=":", label=f"mejor época ({best_epoch})")
+        ax.set_xlabel("época")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    if chance is not None:
+        axes[1].axhline(chance, color="tab:red", linestyle="--", linewidth=1, label="azar")
+    axes[1].set_ylim(-0.02, 1.02)
+    axes[1].legend(loc="lower right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    curves: dict[str, Sequence[float]],
+    *,
+    xlabel: str = "época",
+    ylabel: str = "pérdida",
+    log: bool = False,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Several curves of one quantity, one per labelled run (e.g. one per optimiser).
+
+    Examples
+    --------
+    >>> fig = plot_curves({"SGD": [1.0, 0.6], "Adam": [1.0, 0.3]}, log=True)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['SGD', 'Adam']
+    """
+    if not curves:
+        raise ValueError("curves must contain at least one labelled curve, got an empty dict")
+    fig, ax = _figure(ax, figsize=(6, 3.6))
+    for label, values in curves.items():
+        values = list(values)
+        ax.plot(range(1, len(values) + 1), values, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+__all__ += ["plot_history", "plot_curves"]

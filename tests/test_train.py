@@ -1,0 +1,213 @@
+"""Tests of cnncourse.train on tiny models and data (CPU, seconds)."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from cnncourse.train import (
+    FitResult,
+    TrainConfig,
+    alexnet_recipe,
+    evaluate,
+    fit,
+    resolve_profile,
+)
+
+
+def _data(n: int = 96, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n, 1, 6, 6) noise images; the label says whether the top half is brighter."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 6, 6, generator=g)
+    y = (x[:, 0, :3].mean(dim=(1, 2)) > x[:, 0, 3:].mean(dim=(1, 2))).long()
+    return x, y
+
+
+def _model(seed: int = 0, dropout: float = 0.0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Dropout(dropout), nn.Linear(64, 2)
+    )
+
+
+def _config(**overrides) -> TrainConfig:
+    options = dict(epochs=4, batch_size=16, lr=0.05, device="cpu", progress=False,
+                   weight_decay=0.0)
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+def _same_params(a: nn.Module, b: nn.Module) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a.state_dict().values(),
+                                                 b.state_dict().values()))
+
+
+def _numbers(history: dict) -> dict:
+    """The history without its wall-clock times."""
+    return {k: v for k, v in history.items() if k != "epoch_time_s"}
+
+
+def test_fit_learns_and_reports_what_it_measured():
+    model = _model()
+    result = fit(model, _data(), _data(64, seed=1), _config(epochs=6))
+    h = result.history
+    assert isinstance(result, FitResult)
+    assert h["epoch"] == [1, 2, 3, 4, 5, 6]
+    assert h["train_loss"][-1] < 0.7 * h["train_loss"][0]
+    assert h["val_acc"][-1] > 0.8
+    assert result.epochs_run == 6 and not result.stopped_early
+    assert result.device == "cpu" and result.world_size == 1 and result.seed == 0
+    assert result.images_per_second > 0 and result.train_time_s > 0
+    assert len(h["epoch_time_s"]) == 6 and all(t > 0 for t in h["epoch_time_s"])
+    assert result.config["lr"] == 0.05
+    # The history's last validation numbers are the model's, as returned.
+    final = evaluate(model, _data(64, seed=1))
+    assert final["loss"] == pytest.approx(h["val_loss"][-1], rel=1e-6)
+    assert not model.training  # left in evaluation mode
+
+
+def test_fit_never_reinitialises_the_model():
+    model = _model(seed=3)
+    before = copy.deepcopy(model)
+    fit(model, _data(), None, _config(epochs=1, lr=0.0, momentum=0.0))
+    assert _same_params(model, before)  # lr = 0: the weights it was given, untouched
+    fit(model, _data(), None, _config(epochs=1))
+    assert not _same_params(model, before)  # trained in place, the same object
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    runs = [_numbers(fit(_model(dropout=0.3), _data(), _data(32, 1), _config(seed=s)).history)
+            for s in (7, 7, 8)]
+    assert runs[0] == runs[1]
+    assert runs[0]["train_loss"] != runs[2]["train_loss"]
+
+
+def test_resume_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path):
+    # Dropout (RNG state), momentum (optimiser state) and a milestone (scheduler state)
+    # all have to come back for the two runs to agree exactly.
+    config = dict(epochs=4, lr_milestones=(2,), lr_gamma=0.5, seed=1)
+    straight = _model(dropout=0.3)
+    full = fit(straight, _data(), _data(32, 1),
+               _config(**config, checkpoint=str(tmp_path / "a.pt")))
+
+    path = str(tmp_path / "b.pt")
+    fit(_model(dropout=0.3), _data(), _data(32, 1),
+        _config(**{**config, "epochs": 2}, checkpoint=path))  # "interrupted" after 2
+    resumed_model = _model(seed=99, dropout=0.3)  # a fresh model: weights come from disk
+    resumed = fit(resumed_model, _data(), _data(32, 1),
+                  _config(**config, checkpoint=path, resume=True))
+
+    assert resumed.resumed_from_epoch == 2 and resumed.epochs_run == 2
+    assert _numbers(resumed.history) == _numbers(full.history)
+    assert resumed.history["lr"] == [0.05, 0.05, 0.025, 0.025]
+    assert _same_params(resumed_model, straight)
+    saved = torch.load(path, weights_only=False)
+    assert saved["epoch"] == 4
+    assert {"model", "optimizer", "scheduler", "rng", "history"} <= set(saved)
+
+
+def test_resume_without_a_checkpoint_file_starts_fresh(tmp_path):
+    result = fit(_model(), _data(), None,
+                 _config(epochs=1, checkpoint=str(tmp_path / "new.pt"), resume=True))
+    assert result.resumed_from_epoch == 0 and (tmp_path / "new.pt").exists()
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch():
+    # Random labels: the model memorises the training set and the validation loss
+    # climbs after the first epochs.
+    g = torch.Generator().manual_seed(0)
+    x_train, x_val = torch.randn(48, 1, 6, 6, generator=g), torch.randn(48, 1, 6, 6, generator=g)
+    y_train, y_val = torch.randint(0, 2, (48,), generator=g), torch.randint(0, 2, (48,), generator=g)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(36, 256), nn.ReLU(), nn.Linear(256, 2))
+    result = fit(model, (x_train, y_train), (x_val, y_val),
+                 _config(epochs=40, lr=0.1, batch_size=8, patience=3, restore_best=True))
+    losses = result.history["val_loss"]
+    assert result.stopped_early and result.epochs_run < 40
+    assert result.best_epoch == 1 + min(range(len(losses)), key=losses.__getitem__)
+    assert result.epochs_run == result.best_epoch + 3  # patience epochs after the best
+    assert result.restored_best
+    assert result.best_value == pytest.approx(min(losses))
+    # The model holds the best epoch's weights, not the last epoch's.
+    assert evaluate(model, (x_val, y_val))["loss"] == pytest.approx(min(losses), rel=1e-6)
+    assert min(losses) < losses[-1]
+
+
+def test_monitoring_accuracy_keeps_the_epoch_with_the_highest_accuracy():
+    result = fit(_model(), _data(), _data(32, 1), _config(epochs=3, monitor="val_acc"))
+    accs = result.history["val_acc"]
+    assert result.best_value == max(accs)
+    assert accs[result.best_epoch - 1] == max(accs)
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"optimizer": "sdg"}, "optimizer"),
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"resume": True}, "checkpoint"),
+        ({"monitor": "loss"}, "monitor"),
+        ({"lr_milestones": (5, 3)}, "lr_milestones"),
+        ({"lr_gamma": 0.0}, "lr_gamma"),
+    ],
+)
+def test_config_rejects_bad_values(options, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**options)
+
+
+def test_fit_rejects_bad_inputs():
+    x, y = _data()
+    with pytest.raises(TypeError, match="DataLoader"):
+        fit(_model(), torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y)),
+            None, _config())
+    with pytest.raises(ValueError, match="val_data"):
+        fit(_model(), (x, y), None, _config(patience=2))
+    with pytest.raises(TypeError, match="TrainConfig"):
+        fit(_model(), (x, y), None, {"epochs": 1})
+
+
+def test_every_optimiser_trains():
+    for name, lr in (("sgd", 0.05), ("rmsprop", 0.003), ("adam", 0.01), ("adamw", 0.01)):
+        h = fit(_model(), _data(), None, _config(optimizer=name, lr=lr, epochs=3)).history
+        assert h["train_loss"][-1] < h["train_loss"][0], name
+
+
+def test_history_plot_draws_loss_and_accuracy():
+    result = fit(_model(), _data(), _data(32, 1), _config(epochs=2))
+    fig = result.plot(chance=0.5)
+    assert len(fig.axes) == 2
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels == ["entrenamiento", "validación", f"mejor época ({result.best_epoch})"]
+
+
+def test_profile_comes_from_the_argument_the_environment_or_the_hardware(monkeypatch):
+    monkeypatch.delenv("CNNCOURSE_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_profile() == "quick"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_profile() == "full"
+    monkeypatch.setenv("CNNCOURSE_PROFILE", "quick")
+    assert resolve_profile() == "quick"
+    assert resolve_profile("full") == "full"
+    monkeypatch.setenv("CNNCOURSE_PROFILE", "fast")
+    with pytest.raises(ValueError, match="CNNCOURSE_PROFILE"):
+        resolve_profile()
+
+
+def test_alexnet_recipes_follow_the_paper_schedule_on_the_gpu():
+    full = alexnet_recipe("full")
+    assert full.dataset == "imagenette" and full.image_size == 227
+    c = full.config
+    assert (c.optimizer, c.lr, c.momentum, c.weight_decay, c.batch_size) == (
+        "sgd", 0.01, 0.9, 5e-4, 128)
+    assert c.lr_milestones and c.lr_gamma == 0.1
+    quick = alexnet_recipe("quick")
+    assert quick.dataset == "shapes" and quick.image_size == 227
+    assert quick.config.device == "cpu"
+    assert math.isfinite(quick.chance) and quick.chance == 1 / quick.num_classes
