@@ -209,3 +209,43 @@ def test_command_line_release_and_errors(tmp_path, capsys):
     assert "unknown assignment" in capsys.readouterr().err
     assert main(["--course", str(tmp_path), "check"]) == 1
     assert "has no nbgrader_config.py" in capsys.readouterr().err
+
+
+def test_exercise_links_follow_the_config_and_the_released_notebooks(tmp_path):
+    import yaml
+
+    from cnncourse.grading import exercise_links, exercise_table
+
+    course = copy_course(COURSE, tmp_path / "course", [FIRST])
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["repository"].update(url="https://github.com/profe/curso-cnn", branch="curso-2027")
+    (course.root / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    extra = course.release_dir / "zz_nuevo"  # a later assignment, without an order
+    extra.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Ejercicio nuevo\n\nTexto.")])
+    nbformat.write(nb, str(extra / "zz_nuevo.ipynb"))
+
+    links = exercise_links(course.root / "solutions")  # found from a subfolder, as book/ is
+    assert [(link.assignment, link.title) for link in links] == [
+        (FIRST, "Ejercicio: tamaños de salida de convoluciones y pooling"),
+        ("zz_nuevo", "Ejercicio nuevo"),
+    ]
+    first = links[0]
+    assert first.points == 20
+    path = f"exercises/{FIRST}/{FIRST}.ipynb"
+    assert first.colab == f"https://colab.research.google.com/github/profe/curso-cnn/blob/curso-2027/{path}"
+    assert first.binder == f"https://mybinder.org/v2/gh/profe/curso-cnn/curso-2027?urlpath=lab/tree/{path}"
+    assert first.download == f"https://github.com/profe/curso-cnn/raw/curso-2027/{path}"
+    page = exercise_table(course.root)._repr_html_()
+    assert page.count("<tr>") == 3 and "Colab</a>" in page and "Binder</a>" in page
+
+    config["repository"]["url"] = "https://gitlab.com/profe/curso-cnn"
+    (course.root / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(ValueError, match="must be https://github.com/<owner>/<repo>"):
+        exercise_links(course.root)
+
+
+def test_repository_url_lives_only_in_the_book_config():
+    url = load_course(ROOT) and __import__("yaml").safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    for path in [ROOT / "book" / "ejercicios.ipynb", *(ROOT / "cnncourse" / "grading").glob("*.py")]:
+        assert url not in path.read_text(encoding="utf-8"), path

@@ -80,7 +80,7 @@ def _autograde(course, args) -> int:
     if graded:
         print(
             f"{len(results)} notebook(s); median {statistics.median(graded):.2f} s per graded notebook; "
-            f"results in {course.autograded_dir.relative_to(course.root)}/, gradebook.db"
+            f"results in {_shown(course.autograded_dir, course)}/, gradebook.db"
         )
     return 0
 
@@ -89,12 +89,18 @@ def _report(course, args) -> int:
     from cnncourse.grading.reports import report
 
     files = report(course, csv_path=args.csv, feedback=not args.no_feedback)
-    print(f"grades: {files.csv}")
+    print(f"grades: {_shown(files.csv, course)}")
     if files.pages:
-        print(f"feedback: {len(files.pages)} page(s) under {course.feedback_dir}")
+        print(f"feedback: {len(files.pages)} page(s) under {_shown(course.feedback_dir, course)}")
     for problem in files.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 0
+
+
+def _shown(path: Path, course) -> str:
+    """A path relative to the course when it is inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(course.root)) if course.root in path.parents else str(path)
 
 
 _COMMANDS = {"release": _release, "check": _check, "autograde": _autograde, "report": _report}

@@ -146,19 +146,23 @@ def _read_notebook(path: Path):
         raise ValueError(f"no es JSON ({error.msg}, línea {error.lineno})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise ValueError("no tiene la estructura de un cuaderno (falta la lista de celdas)")
+    for cell in data["cells"]:  # fill in what editors other than Jupyter leave out
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            kind = cell.get("cell_type") if isinstance(cell, dict) else type(cell).__name__
+            raise ValueError(f"tiene una celda que no es válida ({kind!r})")
+        cell.setdefault("metadata", {})
+        cell.setdefault("source", "")
+        if cell["cell_type"] == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
+    data.setdefault("metadata", {})
+    data.setdefault("nbformat", 4)
+    data.setdefault("nbformat_minor", 4)
     try:
         with warnings.catch_warnings():  # nbformat warns about (and fixes) duplicate cell ids
             warnings.simplefilter("ignore")
-            nb = nbformat.reads(text, as_version=4)
-        for cell in nb.cells:
-            cell.setdefault("metadata", {})
-            if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source"), str):
-                raise ValueError(f"tiene una celda que no es válida: {cell.get('cell_type')!r}")
-            if cell.cell_type == "code":
-                cell.setdefault("outputs", [])
-                cell.setdefault("execution_count", None)
-    except ValueError:
-        raise
+            nb = nbformat.reads(json.dumps(data), as_version=4)
+            nbformat.validate(nb)
     except Exception as error:  # nbformat raises many kinds of errors on broken files
         raise ValueError(f"nbformat no lo acepta ({type(error).__name__}: {error})") from None
     return nb
