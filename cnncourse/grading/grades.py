@@ -29,7 +29,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cnncourse.grading.course import Course, GradingError, load_course, quiet_warnings, run_converter
+from cnncourse.grading.course import (
+    Course,
+    GradingError,
+    error_summary,
+    load_course,
+    quiet_warnings,
+    run_converter,
+)
 from cnncourse.grading.notebooks import grade_id, is_test, nbgrader_meta
 from cnncourse.grading.releases import generate
 from cnncourse.grading.staging import stage_submission
@@ -103,6 +110,11 @@ class NotebookResult:
             "status": self.status,
             "detail": self.detail,
         }
+
+
+# The student's id inside a job's scratch course. Real ids (folder names) may hold
+# characters that nbgrader's path globbing misreads, such as "[2]".
+_INSIDE = "alumno"
 
 
 @dataclass(frozen=True)
@@ -293,7 +305,7 @@ def _grade_job(job: _Job) -> list[dict]:
         for path in sorted((template / course.release_dir.name / job.assignment).glob("*.ipynb"))
     }
     submission = Path(job.submission) if job.submission else None
-    staged = stage_submission(submission, releases, root / course.submitted_dir.name / job.student / job.assignment)
+    staged = stage_submission(submission, releases, root / course.submitted_dir.name / _INSIDE / job.assignment)
     results = []
     for name, stage in staged.items():
         start = time.perf_counter()
@@ -304,17 +316,21 @@ def _grade_job(job: _Job) -> list[dict]:
             Autograde,
             config,
             assignment_id=job.assignment,
-            student_id=job.student,
+            student_id=_INSIDE,
             notebook_id=name,
             force=True,
             create_student=True,
         )
-        graded = root / course.autograded_dir.name / job.student / job.assignment / f"{name}.ipynb"
+        graded = root / course.autograded_dir.name / _INSIDE / job.assignment / f"{name}.ipynb"
         if outcome["success"] and graded.is_file():
             result = _read_grades(job, root, name, graded, stage)
         else:
-            failure = _classify_failure(outcome["log"] + outcome.get("error", ""))
-            result = _zero(job, name, releases[name], failure, [_FAILURE_DETAIL[failure]] + stage.details, stage.notes)
+            log = outcome["log"] + outcome.get("error", "")
+            failure = _classify_failure(log)
+            explanation = _FAILURE_DETAIL[failure]
+            if failure == "grader_error":
+                explanation += f" (nbgrader: {error_summary(log).replace(chr(10), '; ')})"
+            result = _zero(job, name, releases[name], failure, [explanation] + stage.details, stage.notes)
         result.seconds = round(time.perf_counter() - start, 3)
         results.append(result)
     return [asdict(r) for r in results]
@@ -340,7 +356,7 @@ def _read_grades(job: _Job, root: Path, name: str, graded: Path, stage) -> Noteb
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        submitted = gb.find_submission_notebook(name, job.assignment, job.student)
+        submitted = gb.find_submission_notebook(name, job.assignment, _INSIDE)
         cells = {grade.name: [grade.score if not grade.needs_manual_grade else None, grade.max_score]
                  for grade in submitted.grades}
         score, max_score = float(submitted.score), float(submitted.max_score)
@@ -392,8 +408,8 @@ def _publish_notebooks(course: Course, work: list[_Job], *, replace_all: bool, a
         target = autograded / job.student / job.assignment
         if target.exists():
             shutil.rmtree(target)
-        graded = Path(job.root) / course.autograded_dir.name / job.student / job.assignment
-        if graded.is_dir():
+        graded = Path(job.root) / course.autograded_dir.name / _INSIDE / job.assignment
+        if graded.is_dir() and any(graded.glob("*.ipynb")):
             shutil.copytree(graded, target)
 
 

@@ -91,6 +91,9 @@ def _student_pages(course: Course, student: str, rows: list[NotebookResult], wri
     folder = course.feedback_dir / student
     for result in rows:
         page = folder / result.assignment / f"{result.notebook}.html"
+        if result.graded and not page.is_file():
+            written.problems.append(f"{student}/{result.assignment}/{result.notebook}: no nbgrader feedback page, "
+                                    "wrote a summary page instead")
         if not result.graded or not page.is_file():
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(_notebook_page(result), encoding="utf-8")
