@@ -199,7 +199,8 @@ def test_check_reports_each_kind_of_problem(tmp_path):
     assert text.splitlines()[-1].startswith("check FAILED")
 
 
-def test_command_line_release_and_errors(tmp_path, capsys):
+@pytest.mark.slow
+def test_command_line_exit_status_and_messages(tmp_path, capsys):
     from cnncourse.grading.__main__ import main
 
     course = copy_course(COURSE, tmp_path / "course", [FIRST])
@@ -207,6 +208,14 @@ def test_command_line_release_and_errors(tmp_path, capsys):
     assert f"released exercises/{FIRST}" in capsys.readouterr().out
     assert main(["--course", str(course.root), "release", "nada"]) == 1
     assert "unknown assignment" in capsys.readouterr().err
+    _tamper(course.release_dir / FIRST / f"{FIRST}.ipynb", lambda nb: nb.cells.pop())
+    assert main(["--course", str(course.root), "check", FIRST]) == 1
+    out = capsys.readouterr().out
+    assert "committed release out of sync" in out and out.splitlines()[-1].startswith("check FAILED")
+    assert main(["--course", str(course.root), "report"]) == 1
+    assert "nothing graded yet" in capsys.readouterr().err
+    assert main(["--course", str(course.root), "autograde"]) == 1
+    assert "no submissions folder" in capsys.readouterr().err
     assert main(["--course", str(tmp_path), "check"]) == 1
     assert "has no nbgrader_config.py" in capsys.readouterr().err
 
@@ -249,3 +258,20 @@ def test_repository_url_lives_only_in_the_book_config():
     url = load_course(ROOT) and __import__("yaml").safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     for path in [ROOT / "book" / "ejercicios.ipynb", *(ROOT / "cnncourse" / "grading").glob("*.py")]:
         assert url not in path.read_text(encoding="utf-8"), path
+
+
+def test_partial_regrade_refuses_when_the_solutions_changed(tmp_path):
+    from dataclasses import asdict
+
+    from cnncourse.grading import NotebookResult, autograde
+
+    course = copy_course(COURSE, tmp_path / "course", [FIRST])
+    for student in ("ana", "beto"):
+        (course.submitted_dir / student / FIRST).mkdir(parents=True)
+    course.autograded_dir.mkdir()
+    old = NotebookResult("beto", FIRST, FIRST, 20, 20, "graded", "Corregido.", source_hash="solutions-of-last-year")
+    (course.autograded_dir / "grading_results.json").write_text(json.dumps([asdict(old)]))
+    with pytest.raises(GradingError, match=r"solutions of \['tamanos_salida'\] changed"):
+        autograde(course, students=["ana"])
+    with pytest.raises(GradingError, match=r"for student\(s\) \['zoe'\]"):
+        autograde(course, students=["zoe"])

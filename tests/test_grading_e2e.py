@@ -2,8 +2,8 @@
 
 release -> a simulated class -> autograde -> report, asserting each student's exact score
 and status. The first assignment gets a student of every troublesome kind; every other
-assignment of the course gets a smaller class (perfect, untouched, partly right, kernel
-killer) automatically, from its release and its wrong answers.
+assignment of the course gets a smaller class (perfect and partly right) automatically,
+from its release and its wrong answers.
 """
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ OTHERS = [a for a in COURSE.assignments() if a != FIRST]
 def test_small_class_of_every_other_assignment(assignment, tmp_path):
     course = copy_course(COURSE, tmp_path / "course", [assignment])
     wrong = _wrong(assignment)
-    kinds = ["perfect", "untouched", "partly_right", "kills_kernel"]
+    # an untouched release scores 0 by test_check_passes; awkward kinds: the first assignment
+    kinds = ["perfect", "partly_right"]
     for kind in kinds:
         write_submission(course, assignment, kind, kind, course.submitted_dir, wrong=wrong)
     results = autograde(course, assignments=[assignment], timeout=60)
@@ -153,8 +154,7 @@ def test_small_class_of_every_other_assignment(assignment, tmp_path):
     top = total["perfect"][1]
     assert top > 0
     assert total["perfect"] == (top, top)
-    assert total["untouched"] == (0, top)
-    assert [r.status for r in by_student["kills_kernel"]][0] == "kernel_died"
+    assert all(r.status == "graded" for r in results)
     # the partly right student gets what the wrong answer scores on its own
     first = course.source_notebooks(assignment)[0]
     expected = score_notebook(fill_solutions(nbformat.read(first, as_version=4), wrong.solutions),

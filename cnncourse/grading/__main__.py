@@ -72,7 +72,10 @@ def _autograde(course, args) -> int:
         jobs=args.jobs,
         timeout=args.timeout,
     )
-    width = max((len(r.student) for r in results), default=7)
+    if not results:
+        print("no submissions to grade")
+        return 0
+    width = max(len(r.student) for r in results)
     for r in results:
         row = r.row()
         print(f"{r.student:<{width}}  {r.assignment}/{r.notebook}  {row['score']}/{row['max_score']}  {r.status}")

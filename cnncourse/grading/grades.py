@@ -167,22 +167,14 @@ def autograde(
     course = course if isinstance(course, Course) else load_course(course)
     assignments = course.resolve(assignments)
     submitted = Path(submitted) if submitted is not None else course.submitted_dir
-    if not submitted.is_dir():
-        raise GradingError(f"no submissions folder {submitted}")
-    everyone = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if students:
-        unknown = sorted(set(students) - set(everyone))
-        if unknown:
-            raise GradingError(f"no submissions in {submitted} for student(s) {unknown}")
-        chosen = sorted(set(students))
-    else:
-        chosen = everyone
+    chosen = _students(submitted, students)
     timeout = int(timeout if timeout is not None else course.timeout)
     hashes = {name: source_hash(course, name) for name in course.assignments()}
-    previous = load_results(course)
-    regraded = lambda r: r.assignment in assignments and (not students or r.student in chosen)  # noqa: E731
-    kept = [r for r in previous if not regraded(r)]
-    stale = sorted({f"{r.assignment}" for r in kept if r.assignment in assignments and r.source_hash != hashes[r.assignment]})
+    kept = [
+        r for r in load_results(course)
+        if r.assignment not in assignments or (students and r.student not in chosen)
+    ]
+    stale = sorted({r.assignment for r in kept if r.assignment in assignments and r.source_hash != hashes[r.assignment]})
     if stale:
         raise GradingError(
             f"the solutions of {stale} changed since other students were graded: grade every "
@@ -211,6 +203,19 @@ def autograde(
         _save_results(course, everything)
         _write_gradebook(course, scratch / "template" / "gradebook.db", everything)
     return results
+
+
+def _students(submitted: Path, wanted: list[str] | None) -> list[str]:
+    """The students to grade: every folder of ``submitted``, or those asked for."""
+    if not submitted.is_dir():
+        raise GradingError(f"no submissions folder {submitted}")
+    everyone = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not wanted:
+        return everyone
+    unknown = sorted(set(wanted) - set(everyone))
+    if unknown:
+        raise GradingError(f"no submissions in {submitted} for student(s) {unknown}")
+    return sorted(set(wanted))
 
 
 def load_results(course: Course | Path | str | None = None) -> list[NotebookResult]:
