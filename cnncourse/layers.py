@@ -183,8 +183,10 @@ def conv_forward(
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     out = np.zeros((n, f, ho, wo), dtype=np.result_type(x, w, b))
     for u, v, index in _taps((kh, kw), stride, (ho, wo)):
-        # every output position adds w[:, :, u, v] times the input value under tap (u, v)
-        out += np.einsum("nchw,fc->nfhw", xp[index], w[:, :, u, v], optimize=True)
+        # every output position adds w[:, :, u, v] times the input values under tap (u, v):
+        # out[n, f, i, j] += sum_c xp[index][n, c, i, j] * w[f, c, u, v]
+        # (einsum "nchw,fc->nfhw"; tensordot is the same contraction, several times faster)
+        out += np.tensordot(xp[index], w[:, :, u, v], axes=([1], [1])).transpose(0, 3, 1, 2)
     out += b[None, :, None, None]
     cache = (xp, w, x.shape, stride, padding)
     return out, cache
@@ -238,8 +240,10 @@ def conv_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarra
     dxp = np.zeros(xp.shape, dtype=np.result_type(dout, xp))
     dw = np.zeros(w.shape, dtype=np.result_type(dout, w))
     for u, v, index in _taps((kh, kw), stride, (ho, wo)):
-        dw[:, :, u, v] = np.einsum("nfhw,nchw->fc", dout, xp[index], optimize=True)
-        dxp[index] += np.einsum("nfhw,fc->nchw", dout, w[:, :, u, v], optimize=True)
+        # dw[f, c, u, v] = sum_{n, i, j} dout[n, f, i, j] * xp[index][n, c, i, j]
+        dw[:, :, u, v] = np.tensordot(dout, xp[index], axes=([0, 2, 3], [0, 2, 3]))
+        # dxp[index][n, c, i, j] += sum_f dout[n, f, i, j] * w[f, c, u, v]
+        dxp[index] += np.tensordot(dout, w[:, :, u, v], axes=([1], [0])).transpose(0, 3, 1, 2)
     db = dout.sum(axis=(0, 2, 3))
     (ph, pw), (h, wd) = padding, x_shape[2:]
     dx = dxp[:, :, ph : ph + h, pw : pw + wd]
