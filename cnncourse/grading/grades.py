@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from cnncourse.grading.course import (
@@ -257,19 +257,38 @@ def _run(work: list[_Job], *, jobs: int, progress: bool | None) -> list[Notebook
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
+            from concurrent.futures.process import BrokenProcessPool
 
             context = multiprocessing.get_context("spawn")
+            orphans = []  # jobs of a worker that died (and of the pool it broke): redone here
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
                 futures = {pool.submit(_grade_job, job): job for job in work}
                 for future in as_completed(futures):
                     try:
                         records += future.result()
-                    except Exception as error:  # a worker died: that job only
+                        bar.update()
+                    except BrokenProcessPool:
+                        orphans.append(futures[future])
+                    except Exception as error:
                         records += _failed_job(futures[future], "grader_error", repr(error))
-                    bar.update()
+                        bar.update()
+            for job in orphans:
+                records += _grade_alone(replace(job, root=f"{job.root}-again"), context)
+                bar.update()
     finally:
         bar.close()
     return sorted((NotebookResult(**record) for record in records), key=_order)
+
+
+def _grade_alone(job: _Job, context) -> list[dict]:
+    """Grade one job in a worker of its own, so that it can break nothing else."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        try:
+            return pool.submit(_grade_job, job).result()
+        except Exception as error:
+            return _failed_job(job, "grader_error", repr(error))
 
 
 def _grade_safely(job: _Job) -> list[dict]:
