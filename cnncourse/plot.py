@@ -389,20 +389,28 @@ def filter_explorer(
 ) -> Any:
     """Interactive explorer: pick a kernel, a padding and a stride, see the result.
 
-    Returns an ``ipywidgets.interactive`` (display it as a cell's last expression). It
-    draws :func:`show_filter_result` once when created and again on every change; it
-    never waits for input, so executing it without a front-end (the book build, CI)
-    just leaves a widget nobody uses. Show a static :func:`show_filter_result` next to
-    it for readers of the built book.
+    Returns an ``ipywidgets.VBox`` (display it as a cell's last expression): a menu, two
+    sliders, the :func:`show_filter_result` figure as a PNG image, and a line of text
+    that explains a combination that cannot be applied. It draws once when created and
+    again on every change, and never waits for input, so executing it without a
+    front-end (the book build, CI) just leaves a widget nobody uses. Show a static
+    :func:`show_filter_result` next to it for readers of the built book.
+
+    The figure goes into an ``Image`` widget rather than an ``Output`` widget on
+    purpose: nbclient (the book build) stalls for its whole cell timeout after an
+    ``Output`` widget receives a large image.
 
     Examples
     --------
-    In a notebook (outside one, the widget's first drawing prints terminal control
-    characters, hence the skip):
-
-    >>> from skimage import data
-    >>> filter_explorer(data.camera()[::4, ::4])  # doctest: +SKIP
+    >>> import numpy as np
+    >>> explorer = filter_explorer(np.random.default_rng(0).random((16, 16)))
+    >>> [child.description for child in explorer.children[:3]]
+    ['filtro', 'padding', 'stride']
+    >>> bytes(explorer.children[3].value[:4])  # a PNG image
+    b'\\x89PNG'
     """
+    import io
+
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -413,22 +421,29 @@ def filter_explorer(
     if image.ndim != 2:
         raise ValueError(f"image must be a 2-D grey image, got shape {image.shape}")
 
-    def draw(filtro: str, padding: int, stride: int) -> None:
-        try:
-            fig = show_filter_result(image, kernels[filtro], stride=stride,
-                                     padding=padding, name=filtro)
-        except ValueError as error:  # e.g. a kernel larger than the padded image
-            print(f"No se puede aplicar: {error}")
-            return
-        plt.show()
-        plt.close(fig)
+    menu = widgets.Dropdown(options=list(kernels), description="filtro")
+    padding = widgets.IntSlider(value=1, min=0, max=max_padding, description="padding")
+    stride = widgets.IntSlider(value=1, min=1, max=max_stride, description="stride")
+    picture = widgets.Image(format="png")
+    message = widgets.Label()
 
-    return widgets.interactive(
-        draw,
-        filtro=widgets.Dropdown(options=list(kernels), description="filtro"),
-        padding=widgets.IntSlider(value=1, min=0, max=max_padding, description="padding"),
-        stride=widgets.IntSlider(value=1, min=1, max=max_stride, description="stride"),
-    )
+    def redraw(_change: object = None) -> None:
+        try:
+            fig = show_filter_result(image, kernels[menu.value], stride=stride.value,
+                                     padding=padding.value, name=menu.value)
+        except ValueError as error:  # e.g. a kernel larger than the padded image
+            message.value = f"No se puede aplicar: {error}"
+            return
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=72)
+        plt.close(fig)  # closed before the cell ends, so it is not shown twice
+        picture.value = png.getvalue()
+        message.value = ""
+
+    for control in (menu, padding, stride):
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([menu, padding, stride, picture, message])
 
 
 __all__ += [

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import numpy as np
 import pytest
 
@@ -82,19 +79,29 @@ def test_explorer_kernels_are_named_in_spanish_and_valid():
 def test_filter_explorer_builds_without_waiting_for_input():
     pytest.importorskip("ipywidgets")
     image = np.random.default_rng(0).random((16, 16))
-    with contextlib.redirect_stdout(io.StringIO()):  # clear_output outside a kernel
-        widget = plot.filter_explorer(image)
-        names = [child.description for child in widget.children[:3]]
-        assert names == ["filtro", "padding", "stride"]
-        # every combination the sliders allow either draws or explains itself
-        widget.children[0].value = "media 7x7"
-        widget.children[1].value = 0
-        widget.children[2].value = 4
-    small = io.StringIO()
-    with contextlib.redirect_stdout(small):
-        widget = plot.filter_explorer(np.ones((5, 5)))
-        widget.children[0].value = "media 7x7"
-        widget.children[1].value = 0
-    assert "No se puede aplicar" in small.getvalue() and "kernel=7" in small.getvalue()
+    explorer = plot.filter_explorer(image)
+    menu, padding, stride, picture, message = explorer.children
+    assert [menu.description, padding.description, stride.description] == [
+        "filtro", "padding", "stride"
+    ]
+    first = bytes(picture.value)
+    assert first.startswith(b"\x89PNG") and message.value == ""
+    # every change redraws, without waiting for anything
+    menu.value = "media 7x7"
+    stride.value = 4
+    assert bytes(picture.value).startswith(b"\x89PNG") and bytes(picture.value) != first
+
+
+def test_filter_explorer_explains_impossible_combinations():
+    pytest.importorskip("ipywidgets")
+    explorer = plot.filter_explorer(np.ones((5, 5)))
+    menu, padding, _, _, message = explorer.children
+    menu.value = "media 7x7"
+    padding.value = 0
+    assert message.value.startswith("No se puede aplicar") and "kernel=7" in message.value
+    padding.value = 1
+    assert message.value == ""
     with pytest.raises(ValueError, match="at least one kernel"):
-        plot.filter_explorer(image, kernels={})
+        plot.filter_explorer(np.ones((5, 5)), kernels={})
+    with pytest.raises(ValueError, match="2-D grey image"):
+        plot.filter_explorer(np.ones((3, 5, 5)))
