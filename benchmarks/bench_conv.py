@@ -12,7 +12,7 @@ Usage::
 
     python benchmarks/bench_conv.py                 # loop on 2 images, extrapolated
     python benchmarks/bench_conv.py --loop-images 100   # the loop on the whole batch
-    python benchmarks/bench_conv.py --threads 1     # single-threaded PyTorch
+    python benchmarks/bench_conv.py --threads 1     # one thread for NumPy and PyTorch
 """
 
 from __future__ import annotations
@@ -32,15 +32,21 @@ SHAPE_W = (25, 3, 3, 3)
 STRIDE, PADDING = 1, 1
 
 
-def best_time(fn: Callable[[], object], *, repeats: int) -> float:
-    """Fastest of ``repeats`` runs, in seconds (after one warm-up run)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def best_times(fns: dict[str, Callable[[], object]], *, repeats: int) -> dict[str, float]:
+    """Fastest of ``repeats`` runs of each function, in seconds.
+
+    The functions take turns (a, b, a, b, ...) after one warm-up run each, so a burst of
+    load from other processes slows them alike instead of landing on one of them.
+    """
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -48,16 +54,23 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--loop-images", type=int, default=2,
                         help="images the loop version runs on (default 2 of 100; "
                              "its time is scaled to 100)")
-    parser.add_argument("--repeats", type=int, default=20,
+    parser.add_argument("--repeats", type=int, default=50,
                         help="timed runs of the fast versions; the best is kept")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch.set_num_threads(N) (default: PyTorch's choice)")
+                        help="threads for PyTorch and for NumPy's BLAS (default: each "
+                             "library's own choice)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if not 1 <= args.loop_images <= SHAPE_X[0]:
         parser.error(f"--loop-images must be between 1 and {SHAPE_X[0]}, got {args.loop_images}")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+        try:  # NumPy's BLAS too, so both sides get the same cores
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            print("threadpoolctl is not installed: NumPy's BLAS keeps its own thread count")
+        else:
+            threadpool_limits(limits=args.threads, user_api="blas")
 
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal(SHAPE_X).astype(np.float32)
@@ -86,11 +99,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if not np.allclose(loop_out, reference[: args.loop_images], atol=1e-4):
         raise SystemExit("loop output differs from torch: not timing a wrong result")
 
-    times = {
-        "loop": loop_time,
-        "vectorised": best_time(run_vectorised, repeats=args.repeats),
-        "torch": best_time(run_torch, repeats=args.repeats),
-    }
+    times = {"loop": loop_time}
+    times.update(best_times({"vectorised": run_vectorised, "torch": run_torch},
+                            repeats=args.repeats))
     scaled = args.loop_images < SHAPE_X[0]
 
     print(f"x {SHAPE_X}, w {SHAPE_W}, stride {STRIDE}, padding {PADDING}, float32")
@@ -105,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if scaled:
         print(f"\n* loop timed once on {args.loop_images} of {SHAPE_X[0]} images and scaled "
               f"by {SHAPE_X[0] / args.loop_images:g} (its cost is linear in the batch)")
-    print(f"Fast versions: best of {args.repeats} runs after a warm-up.")
+    print(f"Fast versions: best of {args.repeats} interleaved runs after a warm-up.")
     return times
 
 

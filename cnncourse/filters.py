@@ -14,8 +14,9 @@ This module gives each operation two implementations that must agree:
 
 * :func:`correlate2d_loop` / :func:`convolve2d_loop`: plain Python loops that read like
   the formula, for teaching (slow: use them on small images).
-* :func:`correlate2d` / :func:`convolve2d`: the same result, vectorised with a sliding
-  window view of the input and one matrix product per image (the *im2col* trick).
+* :func:`correlate2d` / :func:`convolve2d`: the same result, vectorised: the windows
+  of the input become the columns of one matrix and a single matrix product applies
+  every filter to every window (the *im2col* trick).
 
 Shapes (the same for both implementations)
 
@@ -44,7 +45,6 @@ from __future__ import annotations
 from typing import Literal, Union
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncourse._validate import check_int, check_pair
 from cnncourse.shapes import conv_output_size, same_padding
@@ -402,7 +402,7 @@ def correlate2d_loop(
 
     The teaching version: one loop per index of the formula, nothing hidden. It gives
     the same result as :func:`correlate2d` (and ``torch.nn.functional.conv2d``), only
-    about a thousand times slower.
+    thousands of times slower (see ``benchmarks/bench_conv.py``).
 
     Parameters
     ----------
@@ -498,13 +498,16 @@ def correlate2d(
 ) -> np.ndarray:
     """Cross-correlation, vectorised: what ``torch.nn.functional.conv2d`` computes.
 
-    Same arguments and result as :func:`correlate2d_loop`. The input is padded, every
-    window is gathered by a strided view (no copy), and the windows are multiplied by
-    the filters in one matrix product per image (*im2col*)::
+    Same arguments and result as :func:`correlate2d_loop`. The input is padded, its
+    windows are laid out as the columns of one matrix (*im2col*: one copy of the image
+    per kernel tap ``(u, v)``, shifted by ``(u, v)`` and subsampled by the stride), and
+    all filters are applied to all windows of all images in a single matrix product::
 
-        cols : (N, C*kh*kw, Ho*Wo)   one column per output position
+        cols : (C*kh*kw, N*Ho*Wo)    one column per window
         w    : (F, C*kh*kw)          one row per filter
-        out  = w @ cols : (N, F, Ho*Wo)
+        out  = w @ cols : (F, N*Ho*Wo)  -> (N, F, Ho, Wo)
+
+    The result for a batch is a transposed view of that product (not C-contiguous).
 
     Examples
     --------
@@ -522,15 +525,18 @@ def correlate2d(
     n_filters, _, kh, kw = w.shape
     (sh, sw), (ph, pw), (out_h, out_w) = _geometry((height, width), (kh, kw), stride, padding)
     dtype = _result_dtype(x, w)
-    x = zero_pad(x.astype(dtype, copy=False), (ph, pw))
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))  # (N, C, H', W', kh, kw)
-    windows = windows[:, :, : out_h * sh : sh, : out_w * sw : sw]  # (N, C, Ho, Wo, kh, kw)
-    cols = windows.transpose(0, 1, 4, 5, 2, 3).reshape(
-        n_images, channels * kh * kw, out_h * out_w
-    )  # (N, C*kh*kw, Ho*Wo): the only copy
-    out = w.astype(dtype, copy=False).reshape(n_filters, -1) @ cols  # (N, F, Ho*Wo)
+    x = zero_pad(x.astype(dtype, copy=False), (ph, pw)).transpose(1, 0, 2, 3)  # (C, N, H', W')
+    cols = np.empty((channels, kh, kw, n_images, out_h, out_w), dtype=dtype)
+    for u in range(kh):
+        for v in range(kw):
+            # every window's (u, v) tap, for all channels and images at once
+            cols[:, u, v] = x[:, :, u : u + out_h * sh : sh, v : v + out_w * sw : sw]
+    out = w.astype(dtype, copy=False).reshape(n_filters, -1) @ cols.reshape(
+        channels * kh * kw, -1
+    )  # (F, N*Ho*Wo)
     if b is not None:
         out += b.astype(dtype, copy=False)[:, None]
+    out = out.reshape(n_filters, n_images, out_h, out_w).transpose(1, 0, 2, 3)
     return out.reshape(lead + (out_h, out_w))
 
 
