@@ -76,7 +76,9 @@ def test_book_builds_without_warnings():
         assert page.is_file(), f"no HTML for {entry}"
         text = page.read_text()
         assert '<html lang="es"' in text, entry
-        assert "mathjax/tex-chtml-full.js" in text, entry
+        assert "cdn.jsdelivr.net/npm/mathjax" not in text, f"{entry}: MathJax from a CDN"
+        if 'class="math' in text:
+            assert "mathjax/tex-chtml-full.js" in text, f"{entry}: formulas without MathJax"
         if _source(entry).suffix == ".ipynb":
             assert "colab.research.google.com/github/" in text, f"{entry}: no Colab button"
             assert "Traceback" not in text, f"{entry}: an error is shown in the page"
