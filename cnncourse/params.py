@@ -208,18 +208,23 @@ class LayerTable:
 
     def _repr_html_(self) -> str:
         headers = _HEADERS[self.lang]
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+        pad = "padding:2px 12px"
+        head = "".join(
+            f'<th style="{pad};text-align:{"right" if i in (0, 4) else "left"}">'
+            f"{html.escape(h)}</th>"
+            for i, h in enumerate(headers)
+        )
         rows = "".join(
             "<tr>"
             + "".join(
-                f'<td style="text-align:{"right" if i in (0, 4) else "left"}">'
+                f'<td style="{pad};text-align:{"right" if i in (0, 4) else "left"}">'
                 f"{html.escape(v)}</td>"
                 for i, v in enumerate(cells)
             )
             + "</tr>"
             for cells in self._cells()
         )
-        foot = f'<tr><td colspan="5"><b>{html.escape(self._footer())}</b></td></tr>'
+        foot = f'<tr><td colspan="5" style="{pad}"><b>{html.escape(self._footer())}</b></td></tr>'
         return (
             '<table class="cnncourse-layer-table">'
             f"<thead><tr>{head}</tr></thead><tbody>{rows}{foot}</tbody></table>"
