@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from cnncourse.models import alexnet, count_flops
-from cnncourse.train import alexnet_recipe, fit, init_weights
+from cnncourse.train import alexnet_recipe, fit
 
 #: Dense (no sparsity) bfloat16 tensor-core peaks in TFLOP/s, from NVIDIA's datasheets.
 #: The first key contained in the device's name wins, so specific names come first.
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
     peak, peak_source = device_peak_tflops(device)
 
     torch.manual_seed(0)
-    model = init_weights(alexnet(num_classes=recipe.num_classes), "kaiming")
+    model = recipe.model()
     seconds = time_steps(model, batch=batch, steps=steps, warmup=warmup, device=device,
                          compile=args.compile)
     images_per_s = batch * steps / seconds
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
             results["epoch_note"] = f"no dataset ({exc.__class__.__name__}); not measured"
         else:
             torch.manual_seed(0)
-            model = init_weights(alexnet(num_classes=recipe.num_classes), "kaiming")
+            model = recipe.model()
             result = fit(model, train, val, config)
             results.update({
                 "epoch_train_images": len(train),

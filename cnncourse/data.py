@@ -246,6 +246,7 @@ def make_shapes(
     classes: Sequence[str] = SHAPE_CLASSES,
     seed: int = 0,
     size_range: tuple[float, float] = (0.25, 0.5),
+    jitter: float = 1.0,
     noise: float = 0.05,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> ShapesDataset:
@@ -271,6 +272,9 @@ def make_shapes(
         seed for training data and another for validation data.
     size_range : (float, float), optional
         Range of the shape's circumscribed diameter, as a fraction of ``image_size``.
+    jitter : float, optional
+        How far from the image centre a shape may be, as a fraction of the room it has
+        to move: 0 always centres it, 1 puts it anywhere it fits.
     noise : float, optional
         Standard deviation of the pixel noise (images are in [0, 1]).
     transform : callable, optional
@@ -308,6 +312,8 @@ def make_shapes(
             f"size_range must satisfy 0.05 <= low <= high <= 0.95 (fractions of the "
             f"image), got {size_range!r}"
         )
+    if not 0.0 <= jitter <= 1.0:
+        raise ValueError(f"jitter must be in [0, 1], got {jitter!r}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
 
@@ -324,7 +330,8 @@ def make_shapes(
     for i in range(n):
         image = _background(rng, image_size, smooth)
         radius = rng.uniform(lo, hi) * image_size / 2
-        cx, cy = rng.uniform(radius + 1, image_size - radius - 1, size=2)
+        room = image_size / 2 - radius - 1  # how far the centre can move and stay inside
+        cx, cy = image_size / 2 + jitter * room * rng.uniform(-1.0, 1.0, size=2)
         angle = rng.uniform(0, 2 * math.pi)
         mask = _shape_mask(classes[labels[i]], pixel[None, :] - cx, pixel[:, None] - cy,
                            radius, angle)

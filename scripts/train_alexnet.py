@@ -36,8 +36,7 @@ from pathlib import Path
 
 import torch
 
-from cnncourse.models import alexnet
-from cnncourse.train import alexnet_recipe, fit, init_weights, run_record
+from cnncourse.train import alexnet_recipe, fit, run_record
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     train, val = recipe.datasets(root=args.data)
     # The same initial weights in every process (DDP would broadcast rank 0's anyway).
     torch.manual_seed(config.seed)
-    model = init_weights(alexnet(num_classes=recipe.num_classes), "kaiming")
+    model = recipe.model()
     if rank == 0:
         print(f"profile {recipe.profile}: {recipe.dataset}, {len(train)} training and "
               f"{len(val)} validation images at {recipe.image_size} px; {recipe.notes}",
