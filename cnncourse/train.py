@@ -117,7 +117,7 @@ class TrainConfig:
     monitor: str = "val_loss"  # 'val_loss' (lower is better) or 'val_acc' (higher)
     patience: int | None = None  # stop after this many epochs without improvement
     restore_best: bool = False  # end with the weights of the best epoch
-    eval_batch_size: int | None = None  # None: 2 x batch_size
+    eval_batch_size: int | None = None  # None: max(2 x batch_size, 256)
     # -- checkpoints ------------------------------------------------------------------
     checkpoint: str | None = None  # file written after every epoch (rank 0 only)
     resume: bool = False  # continue from `checkpoint` if that file exists
@@ -340,7 +340,7 @@ def _device_name(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     import platform
 
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    return f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
 def _show_progress(config: TrainConfig, rank: int) -> bool:
@@ -666,7 +666,7 @@ def _fit(model: nn.Module, train_set: Any, val_set: Any, config: TrainConfig,
     train_loader = _loader(train_set, per_rank_batch, train_sampler, config, ctx.device)
     val_loader = None
     if val_set is not None:
-        eval_batch = config.eval_batch_size or 2 * config.batch_size
+        eval_batch = config.eval_batch_size or max(2 * config.batch_size, 256)
         val_loader = _loader(val_set, max(1, eval_batch // ctx.world),
                              _ShardSampler(len(val_set), ctx.rank, ctx.world), config,
                              ctx.device)
