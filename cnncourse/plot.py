@@ -486,6 +486,7 @@ def plot_history(
     ['pérdida (entropía cruzada)', 'exactitud']
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     missing = [k for k in ("epoch", "train_loss", "train_acc") if k not in history]
     if missing:
@@ -501,6 +502,7 @@ def plot_history(
             ax.axvline(best_epoch, color="gray", linestyle=":", label=f"mejor época ({best_epoch})")
         ax.set_xlabel("época")
         ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     if chance is not None:
         axes[1].axhline(chance, color="tab:red", linestyle="--", linewidth=1, label="azar")
@@ -532,9 +534,12 @@ def plot_curves(
     if not curves:
         raise ValueError("curves must contain at least one labelled curve, got an empty dict")
     fig, ax = _figure(ax, figsize=(6, 3.6))
+    from matplotlib.ticker import MaxNLocator
+
     for label, values in curves.items():
         values = list(values)
         ax.plot(range(1, len(values) + 1), values, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
