@@ -256,7 +256,7 @@ def make_shapes(
     and shuffled. Each shape gets a random hue (so colour says nothing about the
     class), size, position (always fully inside the image) and rotation; the
     background is a smooth dim colour texture with stripes, and Gaussian noise covers
-    everything. The same arguments always give the same images, on any machine.
+    everything. The same arguments give the same images (NumPy's seeded generator).
 
     Parameters
     ----------
@@ -311,6 +311,11 @@ def make_shapes(
         raise ValueError(
             f"size_range must satisfy 0.05 <= low <= high <= 0.95 (fractions of the "
             f"image), got {size_range!r}"
+        )
+    if lo * image_size < 4:
+        raise ValueError(
+            f"size_range={size_range!r} at image_size={image_size} makes shapes smaller than "
+            "4 pixels across; raise the lower bound or the image size"
         )
     if not 0.0 <= jitter <= 1.0:
         raise ValueError(f"jitter must be in [0, 1], got {jitter!r}")

@@ -90,6 +90,8 @@ def test_shapes_each_class_has_its_shape():
         ({"n": 4, "classes": ("círculo", "estrella")}, ValueError),
         ({"n": 4, "classes": ("círculo", "círculo")}, ValueError),
         ({"n": 4, "size_range": (0.5, 0.2)}, ValueError),
+        ({"n": 4, "image_size": 16, "size_range": (0.1, 0.5)}, ValueError),  # < 4 pixels
+        ({"n": 4, "jitter": 1.5}, ValueError),
         ({"n": 4.0}, TypeError),
     ],
 )

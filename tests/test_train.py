@@ -15,6 +15,7 @@ from cnncourse.train import (
     alexnet_recipe,
     evaluate,
     fit,
+    init_weights,
     resolve_profile,
 )
 
@@ -211,3 +212,17 @@ def test_alexnet_recipes_follow_the_paper_schedule_on_the_gpu():
     assert quick.dataset == "shapes" and quick.image_size == 227
     assert quick.config.device == "cpu"
     assert math.isfinite(quick.chance) and quick.chance == 1 / quick.num_classes
+
+
+def test_init_weights_schemes_and_a_zero_last_layer():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(400, 300), nn.ReLU(), nn.Linear(300, 5))
+    assert init_weights(model, "kaiming", last_std=0.0) is model
+    assert float(model[0].weight.detach().var()) == pytest.approx(2 / 400, rel=0.05)
+    assert torch.count_nonzero(model[2].weight) == 0 and torch.count_nonzero(model[0].bias) == 0
+    init_weights(model, "normal", std=0.01)
+    assert float(model[2].weight.detach().std()) == pytest.approx(0.01, rel=0.1)
+    init_weights(model, "xavier")
+    assert float(model[0].weight.detach().var()) == pytest.approx(2 / 700, rel=0.05)
+    with pytest.raises(ValueError, match="scheme"):
+        init_weights(model, "he")
