@@ -35,6 +35,7 @@ import sys
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 from cnncourse.train import alexnet_recipe, fit, run_record
 
@@ -79,8 +80,21 @@ def main(argv: list[str] | None = None) -> dict:
     config = dataclasses.replace(recipe.config, **overrides)
     recipe = dataclasses.replace(recipe, config=config)
     rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        # Set up the process group here (fit would do it otherwise) so that rank 0 can
+        # download the dataset while the others wait, instead of all of them at once.
+        use_cuda = config.device != "cpu" and torch.cuda.is_available()
+        if use_cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
 
-    train, val = recipe.datasets(root=args.data)
+    if rank == 0:
+        train, val = recipe.datasets(root=args.data)
+    if world > 1:
+        dist.barrier()
+    if rank != 0:
+        train, val = recipe.datasets(root=args.data)
     # The same initial weights in every process (DDP would broadcast rank 0's anyway).
     torch.manual_seed(config.seed)
     model = recipe.model()
@@ -107,6 +121,8 @@ def main(argv: list[str] | None = None) -> dict:
             path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n",
                             encoding="utf-8")
             print(f"record written to {path}")
+    if world > 1:
+        dist.destroy_process_group()
     return record
 
 
