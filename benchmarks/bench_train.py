@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "epoch_val_images": len(val),
                 "epoch_s": result.history["epoch_time_s"][0],
                 "epoch_train_images_per_s": result.images_per_second,
-                "epoch_note": "one fit() epoch: loading, augmentation, training, evaluation",
+                "epoch_note": "one fit() epoch: data loading, training steps, evaluation",
             })
 
     width = max(len(k) for k in results)
