@@ -221,3 +221,49 @@ def test_alexnet_transforms_shapes_for_pil_and_tensors():
     assert not torch.equal(train(photo), train(photo))
     with pytest.raises(ValueError, match="colour"):
         alexnet_transforms(train=True, colour="sepia")
+
+
+def _tiny_imagenette(root) -> None:
+    """Four random JPEGs per split in two classes, laid out like the extracted archive."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        for wnid in ("n01440764", "n03888257"):
+            folder = root / "imagenette2-320" / split / wnid
+            folder.mkdir(parents=True)
+            for k in range(2):
+                pixels = rng.integers(0, 256, size=(60, 80, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{wnid}_{k}.JPEG")
+
+
+def test_imagenette_reads_files_already_on_disk(tmp_path):
+    # The real torchvision loader, offline, on files already in place.
+    _tiny_imagenette(tmp_path)
+    train = data.imagenette(tmp_path, split="train",
+                            transform=alexnet_transforms(train=True))
+    val = data.imagenette(tmp_path, split="val")  # no transform: float tensors in [0, 1]
+    assert len(train) == 4 and len(val) == 4
+    assert [c[0] for c in train.classes] == ["tench", "parachute"]
+    x, y = train[0]
+    assert x.shape == (3, 227, 227) and y == 0
+    x, y = val[3]
+    assert x.shape == (3, 60, 80) and 0 <= float(x.min()) and float(x.max()) <= 1 and y == 1
+
+
+def test_full_alexnet_recipe_runs_a_step_on_imagenette_files(tmp_path):
+    # The GPU profile's data pipeline and model, one CPU step on the tiny tree.
+    import dataclasses
+
+    from cnncourse.train import alexnet_recipe, fit
+
+    _tiny_imagenette(tmp_path)
+    recipe = alexnet_recipe("full")
+    train, val = recipe.datasets(root=tmp_path)
+    torch.manual_seed(0)
+    model = recipe.model()
+    assert model.fc8.out_features == 10
+    config = dataclasses.replace(recipe.config, epochs=1, batch_size=2, num_workers=0,
+                                 device="cpu", progress=False)
+    result = fit(model, train, val, config)
+    assert result.history["epoch"] == [1] and result.history["val_acc"][0] >= 0
