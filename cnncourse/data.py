@@ -9,7 +9,7 @@ Three kinds of data, from most to least available:
 2. **Installed with packages**: real photos from :mod:`skimage.data`
    (:func:`sample_images`) and the 1,797 real 8x8 handwritten digits of scikit-learn
    (:func:`digits_dataset`).
-3. **Downloaded** (:func:`imagenette`, :func:`cifar10`) or already on disk
+3. **Downloaded** (:func:`imagenette`, :func:`cifar10`, :func:`flowers102`) or on disk
    (:func:`image_folder`): the real torchvision loaders. Without a network they raise a
    ``RuntimeError`` that says where to put the files by hand and which offline dataset
    to use instead.
@@ -47,6 +47,7 @@ __all__ = [
     "data_root",
     "imagenette",
     "cifar10",
+    "flowers102",
     "image_folder",
     "write_image_folder",
 ]
@@ -704,6 +705,37 @@ def cifar10(
         raise _offline_error("CIFAR-10", CIFAR10.url, str(where), exc) from exc
     except RuntimeError as exc:
         raise _missing_error("CIFAR-10", str(where), exc) from exc
+
+
+def flowers102(
+    root: str | os.PathLike | None = None,
+    *,
+    split: str = "train",
+    transform: Callable | None = None,
+    download: bool = True,
+) -> torch.utils.data.Dataset:
+    """Oxford Flowers-102 (102 flower species; 1,020 training, 1,020 validation and
+    6,149 test images) through torchvision, e.g. for transfer learning.
+
+    Raises
+    ------
+    RuntimeError
+        When the data are missing and cannot be downloaded (offline).
+    """
+    from torchvision.datasets import Flowers102
+
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
+    root = Path(root).expanduser() if root is not None else data_root()
+    where = root / "flowers-102" / "{jpg/, imagelabels.mat, setid.mat}"
+    url = Flowers102._download_url_prefix
+    try:
+        return Flowers102(str(root), split=split, transform=transform or _to_float_tensor,
+                          download=download)
+    except OSError as exc:
+        raise _offline_error("Flowers-102", url, str(where), exc) from exc
+    except RuntimeError as exc:
+        raise _missing_error("Flowers-102", str(where), exc) from exc
 
 
 def image_folder(

@@ -160,11 +160,22 @@ def test_cifar10_offline_error_says_what_to_do(tmp_path, monkeypatch):
     assert "cifar-10-batches-py" in str(info.value)
 
 
+def test_flowers102_offline_error_says_what_to_do(tmp_path, monkeypatch):
+    import torchvision.datasets.flowers102 as module
+
+    monkeypatch.setattr(module, "download_and_extract_archive", _no_network)
+    with pytest.raises(RuntimeError, match="offline") as info:
+        data.flowers102(tmp_path, split="val")
+    assert "flowers-102" in str(info.value) and "make_shapes" in str(info.value)
+
+
 def test_missing_data_without_download_is_a_clear_error(tmp_path):
     with pytest.raises(RuntimeError, match="not found.*make_shapes"):
         data.imagenette(tmp_path, download=False)
     with pytest.raises(RuntimeError, match="not found.*make_shapes"):
         data.cifar10(tmp_path, download=False)
+    with pytest.raises(RuntimeError, match="not found.*make_shapes"):
+        data.flowers102(tmp_path, download=False)
     with pytest.raises(ValueError, match="split"):
         data.imagenette(tmp_path, split="test")
 
