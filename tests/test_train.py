@@ -20,6 +20,15 @@ from cnncourse.train import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one thread is as fast, and does not stall when the CPU is shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _data(n: int = 96, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """(n, 1, 6, 6) noise images; the label says whether the top half is brighter."""
     g = torch.Generator().manual_seed(seed)
