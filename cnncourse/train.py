@@ -131,7 +131,7 @@ class TrainConfig:
     num_workers: int = 0  # DataLoader worker processes (per process)
     max_steps_per_epoch: int | None = None  # cut epochs short (benchmarks, smoke tests)
     # -- output -----------------------------------------------------------------------
-    progress: bool | None = None  # None: a bar when interactive, silent in CI
+    progress: bool | None = None  # None: a bar in Jupyter or a terminal, silent in CI
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, minimum=1)
@@ -343,18 +343,34 @@ def _device_name(device: torch.device) -> str:
     return f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
-def _show_progress(config: TrainConfig, rank: int) -> bool:
-    if rank != 0:
-        return False
-    if config.progress is not None:
-        return config.progress
-    if os.environ.get("CI"):
-        return False
+def _in_jupyter() -> bool:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    if type(shell).__name__ == "ZMQInteractiveShell":  # a Jupyter kernel
-        return True
-    return sys.stderr.isatty()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _progress_bar(total: int, config: TrainConfig, rank: int) -> Any:
+    """The training progress bar: only on rank 0; off in CI (``$CI``) unless
+    ``config.progress`` says otherwise; in a terminal, on stderr if it is interactive.
+
+    In Jupyter it is plain text on stdout rather than a widget: it updates in place in
+    JupyterLab, Colab and VS Code, and an executed notebook (the built book) keeps its
+    final line without needing any widget JavaScript.
+    """
+    from tqdm import tqdm
+
+    jupyter = _in_jupyter()
+    if rank != 0:
+        show = False
+    elif config.progress is not None:
+        show = config.progress
+    elif os.environ.get("CI"):
+        show = False
+    else:
+        show = jupyter or sys.stderr.isatty()
+    return tqdm(total=total, unit="lote", disable=not show,
+                file=sys.stdout if jupyter else sys.stderr,
+                ncols=100 if jupyter else None, dynamic_ncols=not jupyter)
 
 
 class _ShardSampler(torch.utils.data.Sampler):
@@ -674,10 +690,7 @@ def _fit(model: nn.Module, train_set: Any, val_set: Any, config: TrainConfig,
     steps = len(train_loader)
     if config.max_steps_per_epoch is not None:
         steps = min(steps, config.max_steps_per_epoch)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=steps * (config.epochs - start_epoch), unit="lote",
-               disable=not _show_progress(config, ctx.rank), dynamic_ncols=True)
+    bar = _progress_bar(steps * (config.epochs - start_epoch), config, ctx.rank)
 
     train_time, images_seen, epochs_run, stopped_early = 0.0, 0, 0, False
     try:

@@ -235,3 +235,12 @@ def test_init_weights_schemes_and_a_zero_last_layer():
     assert float(model[0].weight.detach().var()) == pytest.approx(2 / 700, rel=0.05)
     with pytest.raises(ValueError, match="scheme"):
         init_weights(model, "he")
+
+
+def test_progress_bar_only_on_rank_zero_and_silent_in_ci(monkeypatch):
+    from cnncourse.train import _progress_bar
+
+    monkeypatch.setenv("CI", "true")
+    assert _progress_bar(10, _config(progress=None), 0).disable
+    assert not _progress_bar(10, _config(progress=True), 0).disable
+    assert _progress_bar(10, _config(progress=True), 1).disable
