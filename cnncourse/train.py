@@ -353,9 +353,9 @@ def _progress_bar(total: int, config: TrainConfig, rank: int) -> Any:
     """The training progress bar: only on rank 0; off in CI (``$CI``) unless
     ``config.progress`` says otherwise; in a terminal, on stderr if it is interactive.
 
-    In Jupyter it is a text display updated in place (:class:`_JupyterBar`) rather than
-    a widget: it works in JupyterLab, Colab and VS Code, and an executed notebook (the
-    built book) keeps only its final state, without any widget JavaScript.
+    In Jupyter it is plain text on stdout rather than a widget: it updates in place in
+    JupyterLab, Colab and VS Code, and an executed notebook (the built book) keeps its
+    final line without needing any widget JavaScript.
     """
     from tqdm import tqdm
 
@@ -368,31 +368,9 @@ def _progress_bar(total: int, config: TrainConfig, rank: int) -> Any:
         show = False
     else:
         show = jupyter or sys.stderr.isatty()
-    if show and jupyter:
-        return _jupyter_bar_class()(total=total, unit="lote", ncols=100)
-    return tqdm(total=total, unit="lote", disable=not show, dynamic_ncols=True)
-
-
-def _jupyter_bar_class() -> type:
-    from tqdm import tqdm
-
-    class _JupyterBar(tqdm):
-        """tqdm drawn into one ``text/plain`` display that every refresh replaces."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            import io
-
-            from IPython.display import display
-
-            self._handle = display({"text/plain": ""}, raw=True, display_id=True)
-            super().__init__(*args, file=io.StringIO(), ascii=False, **kwargs)
-
-        def display(self, msg: str | None = None, pos: int | None = None) -> bool:
-            self._handle.update({"text/plain": msg if msg is not None else str(self)},
-                                raw=True)
-            return True
-
-    return _JupyterBar
+    return tqdm(total=total, unit="lote", disable=not show,
+                file=sys.stdout if jupyter else sys.stderr,
+                ncols=100 if jupyter else None, dynamic_ncols=not jupyter)
 
 
 class _ShardSampler(torch.utils.data.Sampler):

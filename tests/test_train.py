@@ -244,22 +244,3 @@ def test_progress_bar_only_on_rank_zero_and_silent_in_ci(monkeypatch):
     assert _progress_bar(10, _config(progress=None), 0).disable
     assert not _progress_bar(10, _config(progress=True), 0).disable
     assert _progress_bar(10, _config(progress=True), 1).disable
-
-
-def test_the_jupyter_bar_redraws_a_single_display(monkeypatch):
-    import IPython.display
-
-    from cnncourse.train import _jupyter_bar_class
-
-    shown = []
-
-    class Handle:
-        def update(self, data, raw):
-            shown.append(data["text/plain"])
-
-    monkeypatch.setattr(IPython.display, "display", lambda *args, **kwargs: Handle())
-    bar = _jupyter_bar_class()(total=3, unit="lote", ncols=60)
-    for _ in range(3):
-        bar.update(1)
-    bar.close()
-    assert "3/3" in shown[-1] and "100%" in shown[-1]
