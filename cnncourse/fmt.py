@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import numbers
 from typing import Any, Iterable, Sequence
 
@@ -36,7 +37,19 @@ from ._validate import check_int
 __all__ = ["num", "integer", "pct", "duration", "shape", "cell", "Table", "table", "glue"]
 
 
+def _scalar(value: Any) -> Any:
+    """Unwrap a one-element array or tensor (``np.array(2.5)``, ``torch.tensor(0.9)``)."""
+    if not isinstance(value, numbers.Number) and hasattr(value, "item"):
+        size = getattr(value, "size", None)
+        size = size() if callable(size) and not hasattr(value, "numel") else size
+        count = value.numel() if hasattr(value, "numel") else size
+        if count == 1:
+            return value.item()
+    return value
+
+
 def _check_real(name: str, value: Any) -> float:
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     return float(value)
@@ -99,6 +112,7 @@ def integer(n: int) -> str:
     ...
     ValueError: n must be a whole number, got 7.5
     """
+    n = _scalar(n)
     value = _check_real("n", n)
     if not value.is_integer():
         raise ValueError(f"n must be a whole number, got {n!r}")
@@ -133,6 +147,8 @@ def duration(seconds: float) -> str:
     '0,42 s'
     >>> duration(4.21)
     '4,2 s'
+    >>> duration(9.97)
+    '10 s'
     >>> duration(59.96)
     '60 s'
     >>> duration(3725)
@@ -141,9 +157,9 @@ def duration(seconds: float) -> str:
     value = _check_real("seconds", seconds)
     if value < 0 or not math.isfinite(value):
         raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
-    if value < 1:
+    if value < 0.995:  # below what rounds to 1,00
         return num(value, 2) + " s"
-    if value < 10:
+    if value < 9.95:  # below what rounds to 10,0
         return num(value, 1) + " s"
     if value < 60.5:
         return num(value, 0) + " s"
@@ -179,6 +195,7 @@ def cell(value: Any, digits: int = 1) -> str:
     """
     if value is None:
         return "—"
+    value = _scalar(value)
     if isinstance(value, bool):
         return "sí" if value else "no"
     if isinstance(value, numbers.Integral):
@@ -188,7 +205,14 @@ def cell(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+_NUMBER_TEXT = re.compile(r"^[+\-−]?\d[\d.]*(,\d+)?( ?(%|s|min|h|×).*)?$")
+
+
 def _is_numeric(value: Any) -> bool:
+    """A number, or a number already written by this module (``'97,8 %'``, ``'4,2 s'``)."""
+    value = _scalar(value)
+    if isinstance(value, str):
+        return bool(_NUMBER_TEXT.match(value))
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -196,8 +220,10 @@ class Table:
     """A small table that shows as HTML in Jupyter and as aligned text with ``print``.
 
     Numeric cells are formatted with :func:`cell` and aligned to the right; strings are
-    kept as given (format them first with :func:`pct`, :func:`duration`, ...) and aligned
-    to the left, unless ``align`` says otherwise.
+    kept as given (format them first with :func:`pct`, :func:`duration`, ...). A column
+    goes to the right when all its cells are numbers or numbers written by this module
+    (``'97,8 %'``, ``'4,2 s'``, ``'55 × 55'``), to the left otherwise, unless ``align``
+    says otherwise.
 
     Parameters
     ----------
