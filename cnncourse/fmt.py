@@ -34,7 +34,7 @@ from typing import Any, Iterable, Sequence
 
 from ._validate import check_int
 
-__all__ = ["num", "integer", "pct", "duration", "shape", "cell", "Table", "table", "glue"]
+__all__ = ["num", "integer", "pct", "sci", "duration", "shape", "cell", "Table", "table", "glue"]
 
 
 def _scalar(value: Any) -> Any:
@@ -136,6 +136,36 @@ def pct(fraction: float, digits: int = 1, *, sign: bool = False) -> str:
     """
     value = _check_real("fraction", fraction)
     return num(100 * value, digits, sign=sign) + " %"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(x: float, digits: int = 1) -> str:
+    """A very small or very large number in scientific notation: ``'6,8 × 10⁻⁴'``.
+
+    For gradient-check errors and other values that :func:`num` would write as
+    ``0,0``. The exponent is written with superscript digits, so the text needs no
+    formula rendering.
+
+    Examples
+    --------
+    >>> sci(0.00068)
+    '6,8 × 10⁻⁴'
+    >>> sci(2.3e-11, 2)
+    '2,30 × 10⁻¹¹'
+    >>> sci(123456, 0)
+    '1 × 10⁵'
+    >>> sci(0)
+    '0'
+    """
+    value = _check_real("x", x)
+    check_int("digits", digits, minimum=0)
+    if value == 0 or not math.isfinite(value):
+        return num(value, 0) if value == 0 else num(value)
+    mantissa, _, exponent = f"{value:.{digits}e}".partition("e")
+    power = str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{num(float(mantissa), digits)} × 10{power}"
 
 
 def duration(seconds: float) -> str:

@@ -126,6 +126,30 @@ def test_pct_sign_and_type_errors():
         pct("97 %")
 
 
+# -- sci --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [
+        (0.00068, 1, "6,8 × 10⁻⁴"),
+        (2.3e-11, 2, "2,30 × 10⁻¹¹"),
+        (-4.5e-8, 1, "-4,5 × 10⁻⁸"),
+        (123456, 0, "1 × 10⁵"),
+        (9.96e-5, 1, "1,0 × 10⁻⁴"),  # the mantissa never rounds up to 10
+        (1.0, 1, "1,0 × 10⁰"),
+        (0, 1, "0"),
+        (math.inf, 1, "∞"),
+        (np.float64(7.58e3), 1, "7,6 × 10³"),
+    ],
+)
+def test_sci(value, digits, expected):
+    assert fmt.sci(value, digits) == expected
+
+
+def test_sci_rejects_non_numbers():
+    with pytest.raises(TypeError, match="x must be a real number"):
+        fmt.sci("1e-4")
+
+
 # -- duration -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("seconds", "expected"),
@@ -258,5 +282,5 @@ def test_glue_in_a_kernel_publishes_each_value(monkeypatch):
 
 
 def test_module_exports():
-    assert set(fmt.__all__) == {"num", "integer", "pct", "duration", "shape", "cell",
+    assert set(fmt.__all__) == {"num", "integer", "pct", "sci", "duration", "shape", "cell",
                                 "Table", "table", "glue"}
