@@ -6,7 +6,7 @@ returns the figure, so a notebook can show it, save it or add to it.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -78,11 +78,19 @@ def show_images(
     return fig
 
 
+def _cell_text(fmt: str | Callable[[Any], str], value: Any) -> str:
+    """A value written into a figure: a callable, or a format string whose decimal point
+    becomes the book's decimal comma (``"{:.1f}"`` writes 14.4 as ``14,4``)."""
+    if callable(fmt):
+        return fmt(value)
+    return fmt.format(value).replace(".", ",")
+
+
 def show_matrix(
     values: np.ndarray,
     *,
     ax: Any = None,
-    fmt: str = "{:g}",
+    fmt: str | Callable[[Any], str] = "{:g}",
     cmap: str = "gray",
     title: str | None = None,
     vmin: float | None = None,
@@ -92,8 +100,9 @@ def show_matrix(
 ) -> Any:
     """Draw a small 2-D array as a grid of cells with each value written in it.
 
-    ``highlight`` outlines a window ``(rows, cols)`` of slices, e.g. the neighbourhood
-    a filter is looking at.
+    ``fmt`` is a format string (its decimal point is written as the book's decimal
+    comma) or a function such as ``cnncourse.fmt.num``. ``highlight`` outlines a window
+    ``(rows, cols)`` of slices, e.g. the neighbourhood a filter is looking at.
 
     Examples
     --------
@@ -101,6 +110,9 @@ def show_matrix(
     >>> fig = show_matrix(np.arange(9).reshape(3, 3), title="3x3")
     >>> len(fig.axes[0].texts)
     9
+    >>> fig = show_matrix(np.array([[14.4, 0.5]]), fmt="{:.1f}")
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['14,4', '0,5']
     """
     import matplotlib.patches as patches
 
@@ -117,7 +129,7 @@ def show_matrix(
         for j in range(cols):
             v = values[i, j]
             colour = "black" if v > middle else "white"
-            ax.text(j, i, fmt.format(v), ha="center", va="center", color=colour,
+            ax.text(j, i, _cell_text(fmt, v), ha="center", va="center", color=colour,
                     fontsize=fontsize)
     ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
@@ -264,7 +276,7 @@ def show_sliding_window(
         show_matrix(output, ax=ax_out, fmt=fmt, fontsize=fontsize)
         _window_rect(ax_out, i, j, 1, 1, "tab:red")
         ax_out.set_title(f"G ({output.shape[0]}x{output.shape[1]}): "
-                         f"G[{i},{j}] = {fmt.format(output[i, j])}", fontsize=9)
+                         f"G[{i},{j}] = {_cell_text(fmt, output[i, j])}", fontsize=9)
     fig.suptitle(f"stride {stride}, padding {padding}", fontsize=10)
     fig.tight_layout()
     return fig
