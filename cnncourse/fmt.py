@@ -384,6 +384,13 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], **options: Any)
     return Table(headers, rows, **options)
 
 
+class _Glued(dict):
+    """The values :func:`glue` published: a dict that shows nothing as a cell's result."""
+
+    def _ipython_display_(self) -> None:  # a cell may end with glue(...): no output
+        return None
+
+
 def glue(**values: Any) -> dict[str, Any]:
     """Publish several values to the prose at once (``{glue:text}`name```).
 
@@ -394,7 +401,8 @@ def glue(**values: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        The values glued, by name.
+        The values glued, by name. In Jupyter it displays nothing, so a cell can end
+        with a call to ``glue``.
 
     Examples
     --------
@@ -405,9 +413,9 @@ def glue(**values: Any) -> dict[str, Any]:
         from IPython import get_ipython
         from myst_nb import glue as _glue
     except ImportError:  # the library works without the book's tools
-        return dict(values)
+        return _Glued(values)
     if get_ipython() is None:  # plain Python: nothing to publish to
-        return dict(values)
+        return _Glued(values)
     for name, value in values.items():
         _glue(name, value, display=False)
-    return dict(values)
+    return _Glued(values)

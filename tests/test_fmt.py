@@ -269,6 +269,15 @@ def test_glue_outside_jupyter_returns_the_values():
     assert glue() == {}
 
 
+def test_glue_result_shows_nothing_at_the_end_of_a_cell():
+    from IPython.core.formatters import DisplayFormatter
+
+    result = glue(a="1")
+    assert isinstance(result, dict)
+    assert result._ipython_display_() is None  # IPython calls this instead of printing the dict
+    assert DisplayFormatter().format(result) is not None  # still an ordinary dict otherwise
+
+
 def test_glue_in_a_kernel_publishes_each_value(monkeypatch):
     published = []
     import IPython
