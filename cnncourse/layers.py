@@ -346,7 +346,10 @@ def rectifier_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 def leaky_relu_forward(x: np.ndarray, *, alpha: float = 0.01) -> tuple[np.ndarray, tuple]:
-    """Leaky ReLU: :func:`rectifier_forward` with a small fixed slope ``0 <= alpha <= 1``.
+    """Leaky ReLU: :func:`rectifier_forward` with a small fixed slope for negative inputs.
+
+    The slope is small: 0.01 by default, like PyTorch's ``LeakyReLU`` (Maas et al., 2013).
+    Any ``0 <= alpha <= 1`` is accepted, but ``alpha = 1`` is the identity, not a rectifier.
 
     Examples
     --------
