@@ -6,13 +6,16 @@
 - :mod:`~cnncourse.models.vgg`: VGG configurations A to E built from the table;
 - :mod:`~cnncourse.models.inception`, :mod:`~cnncourse.models.residual`,
   :mod:`~cnncourse.models.dense`: the building blocks of GoogLeNet, ResNet and DenseNet;
-- :mod:`~cnncourse.models.flops`: multiply-adds and FLOPs of one forward pass.
+- :mod:`~cnncourse.models.flops`: multiply-adds and FLOPs of one forward pass;
+- :mod:`~cnncourse.models.init`: weight initialisation (Kaiming, Xavier, the paper's
+  normal).
 """
 
 from cnncourse.models.alexnet import AlexNet, ZFNet, alexnet, paper_lrn, zfnet
 from cnncourse.models.dense import DenseBlock, DenseLayer, Transition
 from cnncourse.models.flops import count_flops, count_macs, macs_by_layer
 from cnncourse.models.inception import InceptionBlock
+from cnncourse.models.init import INIT_SCHEMES, init_weights
 from cnncourse.models.lenet import C3_TABLE, LeNet5, lenet5
 from cnncourse.models.residual import ResidualBlock
 from cnncourse.models.vgg import CFGS, VGG, make_layers, vgg, weight_layers
@@ -39,4 +42,6 @@ __all__ = [
     "macs_by_layer",
     "count_macs",
     "count_flops",
+    "INIT_SCHEMES",
+    "init_weights",
 ]
