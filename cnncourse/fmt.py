@@ -28,15 +28,28 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import numbers
 from typing import Any, Iterable, Sequence
 
 from ._validate import check_int
 
-__all__ = ["num", "integer", "pct", "duration", "shape", "cell", "Table", "table", "glue"]
+__all__ = ["num", "integer", "pct", "sci", "duration", "shape", "cell", "Table", "table", "glue"]
+
+
+def _scalar(value: Any) -> Any:
+    """Unwrap a one-element array or tensor (``np.array(2.5)``, ``torch.tensor(0.9)``)."""
+    if not isinstance(value, numbers.Number) and hasattr(value, "item"):
+        size = getattr(value, "size", None)
+        size = size() if callable(size) and not hasattr(value, "numel") else size
+        count = value.numel() if hasattr(value, "numel") else size
+        if count == 1:
+            return value.item()
+    return value
 
 
 def _check_real(name: str, value: Any) -> float:
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     return float(value)
@@ -99,6 +112,7 @@ def integer(n: int) -> str:
     ...
     ValueError: n must be a whole number, got 7.5
     """
+    n = _scalar(n)
     value = _check_real("n", n)
     if not value.is_integer():
         raise ValueError(f"n must be a whole number, got {n!r}")
@@ -124,6 +138,36 @@ def pct(fraction: float, digits: int = 1, *, sign: bool = False) -> str:
     return num(100 * value, digits, sign=sign) + " %"
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(x: float, digits: int = 1) -> str:
+    """A very small or very large number in scientific notation: ``'6,8 × 10⁻⁴'``.
+
+    For gradient-check errors and other values that :func:`num` would write as
+    ``0,0``. The exponent is written with superscript digits, so the text needs no
+    formula rendering.
+
+    Examples
+    --------
+    >>> sci(0.00068)
+    '6,8 × 10⁻⁴'
+    >>> sci(2.3e-11, 2)
+    '2,30 × 10⁻¹¹'
+    >>> sci(123456, 0)
+    '1 × 10⁵'
+    >>> sci(0)
+    '0'
+    """
+    value = _check_real("x", x)
+    check_int("digits", digits, minimum=0)
+    if value == 0 or not math.isfinite(value):
+        return num(value, 0) if value == 0 else num(value)
+    mantissa, _, exponent = f"{value:.{digits}e}".partition("e")
+    power = str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{num(float(mantissa), digits)} × 10{power}"
+
+
 def duration(seconds: float) -> str:
     """Seconds written for a reader: ``'0,42 s'``, ``'4,2 s'``, ``'2 min 05 s'``, ``'1 h 02 min'``.
 
@@ -133,6 +177,8 @@ def duration(seconds: float) -> str:
     '0,42 s'
     >>> duration(4.21)
     '4,2 s'
+    >>> duration(9.97)
+    '10 s'
     >>> duration(59.96)
     '60 s'
     >>> duration(3725)
@@ -141,9 +187,9 @@ def duration(seconds: float) -> str:
     value = _check_real("seconds", seconds)
     if value < 0 or not math.isfinite(value):
         raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
-    if value < 1:
+    if value < 0.995:  # below what rounds to 1,00
         return num(value, 2) + " s"
-    if value < 10:
+    if value < 9.95:  # below what rounds to 10,0
         return num(value, 1) + " s"
     if value < 60.5:
         return num(value, 0) + " s"
@@ -179,6 +225,7 @@ def cell(value: Any, digits: int = 1) -> str:
     """
     if value is None:
         return "—"
+    value = _scalar(value)
     if isinstance(value, bool):
         return "sí" if value else "no"
     if isinstance(value, numbers.Integral):
@@ -188,7 +235,14 @@ def cell(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+_NUMBER_TEXT = re.compile(r"^[+\-−]?\d[\d.]*(,\d+)?( ?(%|s|min|h|×).*)?$")
+
+
 def _is_numeric(value: Any) -> bool:
+    """A number, or a number already written by this module (``'97,8 %'``, ``'4,2 s'``)."""
+    value = _scalar(value)
+    if isinstance(value, str):
+        return bool(_NUMBER_TEXT.match(value))
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -196,8 +250,10 @@ class Table:
     """A small table that shows as HTML in Jupyter and as aligned text with ``print``.
 
     Numeric cells are formatted with :func:`cell` and aligned to the right; strings are
-    kept as given (format them first with :func:`pct`, :func:`duration`, ...) and aligned
-    to the left, unless ``align`` says otherwise.
+    kept as given (format them first with :func:`pct`, :func:`duration`, ...). A column
+    goes to the right when all its cells are numbers or numbers written by this module
+    (``'97,8 %'``, ``'4,2 s'``, ``'55 × 55'``), to the left otherwise, unless ``align``
+    says otherwise.
 
     Parameters
     ----------
@@ -328,6 +384,13 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], **options: Any)
     return Table(headers, rows, **options)
 
 
+class _Glued(dict):
+    """The values :func:`glue` published: a dict that shows nothing as a cell's result."""
+
+    def _ipython_display_(self) -> None:  # a cell may end with glue(...): no output
+        return None
+
+
 def glue(**values: Any) -> dict[str, Any]:
     """Publish several values to the prose at once (``{glue:text}`name```).
 
@@ -338,7 +401,8 @@ def glue(**values: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        The values glued, by name.
+        The values glued, by name. In Jupyter it displays nothing, so a cell can end
+        with a call to ``glue``.
 
     Examples
     --------
@@ -349,9 +413,9 @@ def glue(**values: Any) -> dict[str, Any]:
         from IPython import get_ipython
         from myst_nb import glue as _glue
     except ImportError:  # the library works without the book's tools
-        return dict(values)
+        return _Glued(values)
     if get_ipython() is None:  # plain Python: nothing to publish to
-        return dict(values)
+        return _Glued(values)
     for name, value in values.items():
         _glue(name, value, display=False)
-    return dict(values)
+    return _Glued(values)

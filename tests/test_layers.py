@@ -260,3 +260,111 @@ def test_softmax_is_stable_and_sums_to_one():
 def test_softmax_cross_entropy_rejects_bad_labels(y, match):
     with pytest.raises(ValueError, match=match):
         L.softmax_cross_entropy(np.zeros((2, 4)), y)
+
+
+# ------------------------------------------------------------- batch normalisation
+
+# (x shape, torch module): BatchNorm1d on (N, C) and (N, C, L), BatchNorm2d on images
+BN_CASES = [((16, 5), torch.nn.BatchNorm1d), ((6, 3, 7), torch.nn.BatchNorm1d),
+            ((4, 3, 5, 6), torch.nn.BatchNorm2d)]
+
+
+@pytest.mark.parametrize("shape, module", BN_CASES, ids=["1d", "1d-seq", "2d"])
+def test_batchnorm_matches_torch_in_training_and_evaluation(shape, module):
+    rng = np.random.default_rng(20)
+    c = shape[1]
+    gamma, beta = rng.uniform(0.5, 2, c), rng.standard_normal(c)
+    bn = module(c, momentum=0.2, eps=1e-4).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+        bn.bias.copy_(torch.tensor(beta))
+    running_mean, running_var = np.zeros(c), np.ones(c)
+    for _ in range(3):  # three training steps move the running statistics
+        x = 3 + 2 * rng.standard_normal(shape)
+        out, cache = L.batchnorm_forward(x, gamma, beta, running_mean=running_mean,
+                                         running_var=running_var, momentum=0.2, eps=1e-4)
+        dout = rng.standard_normal(shape)
+        expected, (dx, dgamma, dbeta) = _torch_grads(
+            lambda x_, g_, b_: tF.batch_norm(x_, bn.running_mean, bn.running_var, g_, b_,
+                                             training=True, momentum=0.2, eps=1e-4),
+            [x, gamma, beta], dout)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        for ours, theirs in zip(L.batchnorm_backward(dout, cache), (dx, dgamma, dbeta)):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+        # the running statistics follow the module's buffers, step by step
+        np.testing.assert_allclose(running_mean, bn.running_mean.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(running_var, bn.running_var.numpy(), rtol=1e-12)
+    bn.eval()
+    x = rng.standard_normal(shape)
+    out, cache = L.batchnorm_forward(x, gamma, beta, training=False,
+                                     running_mean=running_mean, running_var=running_var,
+                                     eps=1e-4)
+    dout = rng.standard_normal(shape)
+    xt = _torch(x)
+    expected = bn(xt)
+    expected.backward(torch.tensor(dout))
+    np.testing.assert_allclose(out, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    dx, dgamma, dbeta = L.batchnorm_backward(dout, cache)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dgamma, bn.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(dbeta, bn.bias.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 2, 4, 5)], ids=["1d", "2d"])
+def test_batchnorm_backward_numerically(shape, training):
+    from cnncourse.gradcheck import check_layer_gradients
+
+    rng = np.random.default_rng(21)
+    c = shape[1]
+    inputs = {"x": 2 * rng.standard_normal(shape) + 1, "gamma": rng.uniform(0.5, 2, c),
+              "beta": rng.standard_normal(c)}
+    options = {"training": training}
+    if not training:
+        options.update(running_mean=rng.standard_normal(c), running_var=rng.uniform(0.5, 2, c))
+    errors = check_layer_gradients(L.batchnorm_forward, L.batchnorm_backward, inputs,
+                                   options=options)
+    assert max(errors.values()) < 1e-7
+
+
+def test_batchnorm_training_output_depends_on_the_batch_and_evaluation_does_not():
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((4, 3))
+    other = x.copy()
+    other[1:] *= 10  # change every example but the first
+    g, b = np.ones(3), np.zeros(3)
+    assert not np.allclose(L.batchnorm_forward(x, g, b)[0][0],
+                           L.batchnorm_forward(other, g, b)[0][0])
+    stats = {"running_mean": np.zeros(3), "running_var": np.ones(3)}
+    np.testing.assert_array_equal(
+        L.batchnorm_forward(x, g, b, training=False, **stats)[0][0],
+        L.batchnorm_forward(other, g, b, training=False, **stats)[0][0])
+
+
+def test_batchnorm_does_not_touch_running_statistics_in_evaluation():
+    mean, var = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    L.batchnorm_forward(np.ones((5, 2)), np.ones(2), np.zeros(2), training=False,
+                        running_mean=mean, running_var=var)
+    np.testing.assert_array_equal(mean, [1.0, 2.0])
+    np.testing.assert_array_equal(var, [3.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"gamma": np.ones(4)}, ValueError, r"gamma must have shape \(3,\)"),
+        ({"x": np.zeros(3)}, ValueError, "at least 2 axes"),
+        ({"x": np.zeros((1, 3))}, ValueError, "more than one value per channel"),
+        ({"training": "train"}, TypeError, "training must be True or False"),
+        ({"momentum": 1.5}, ValueError, "momentum must be between 0 and 1"),
+        ({"eps": 0.0}, ValueError, "eps must be a positive number"),
+        ({"running_mean": [0.0, 0.0, 0.0]}, ValueError, "running_mean must be a NumPy array"),
+        ({"training": False}, ValueError, "running_mean and running_var are required"),
+    ],
+)
+def test_batchnorm_rejects_bad_input(kwargs, error, match):
+    args = {"x": np.zeros((4, 3)), "gamma": np.ones(3), "beta": np.zeros(3)}
+    args.update(kwargs)
+    x, gamma, beta = args.pop("x"), args.pop("gamma"), args.pop("beta")
+    with pytest.raises(error, match=match):
+        L.batchnorm_forward(x, gamma, beta, **args)

@@ -20,10 +20,14 @@ replaces theirs and keeps the others'.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import signal
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -39,6 +43,7 @@ from cnncourse.grading.course import (
 )
 from cnncourse.grading.notebooks import grade_id, is_test, nbgrader_meta
 from cnncourse.grading.releases import generate
+from cnncourse.grading.sandbox import Limits, Sandbox, available, kill_uid, read_status
 from cnncourse.grading.staging import stage_submission
 
 __all__ = ["NotebookResult", "STATUS", "autograde", "load_results"]
@@ -63,6 +68,11 @@ STATUS = {
     "tests_restored": "celdas de solo lectura modificadas, restauradas antes de corregir",
     "metadata_repaired": "metadatos de corrección dañados, reparados",
     "ignored_files": "archivos extra ignorados",
+    "memory_limit": "el cuaderno superó el límite de memoria",
+    "disk_limit": "el cuaderno superó el límite de disco",
+    "process_limit": "el cuaderno creó demasiados procesos",
+    "cpu_limit": "el cuaderno superó el límite de tiempo de CPU",
+    "tampering": "el cuaderno manipula el entorno de corrección: nota pendiente de revisión",
 }
 
 _FAILURE_DETAIL = {
@@ -77,6 +87,39 @@ _FAILURE_DETAIL = {
         "la memoria?), así que no se pudo corregir y la nota es 0."
     ),
     "grader_error": "No se pudo corregir automáticamente por un error interno; el profesor revisará la entrega.",
+    "memory_limit": (
+        "El cuaderno intentó usar más memoria de la permitida ({memory}) y se detuvo, así que no "
+        "se pudo corregir y la nota es 0. Revisa que no crees listas o arrays enormes."
+    ),
+    "disk_limit": (
+        "El cuaderno escribió en disco más de lo permitido ({disk}) y se detuvo, así que no se "
+        "pudo corregir y la nota es 0. Los ejercicios no necesitan escribir archivos grandes."
+    ),
+    "process_limit": (
+        "El cuaderno creó procesos sin parar (más de {processes}) y se detuvo, así que no se pudo "
+        "corregir y la nota es 0. Los ejercicios no necesitan crear procesos (os.fork, "
+        "subprocess, multiprocessing)."
+    ),
+    "cpu_limit": (
+        "El cuaderno consumió más de {cpu} s de CPU en total y se detuvo, así que no se pudo "
+        "corregir y la nota es 0."
+    ),
+}
+
+#: Notes for a notebook that ran to the end but hit a limit on the way (its tests are graded).
+_LIMIT_NOTES = {
+    "memory_limit": (
+        "Una celda intentó reservar más memoria de la permitida ({memory}) y falló con "
+        "MemoryError; las pruebas que dependen de ella no pasan."
+    ),
+    "disk_limit": (
+        "Una celda intentó escribir un archivo mayor que el límite ({file_size}) y falló; las "
+        "pruebas que dependen de ella no pasan."
+    ),
+    "process_limit": (
+        "Una celda intentó crear más procesos de los permitidos y falló; las pruebas que "
+        "dependen de ella no pasan."
+    ),
 }
 
 
@@ -127,6 +170,8 @@ class _Job:
     submission: str | None
     timeout: int
     source_hash: str
+    sandbox_root: str | None = None  # None: kernels run unconfined
+    limits: Limits = Limits()
 
 
 def autograde(
@@ -138,6 +183,9 @@ def autograde(
     jobs: int = 1,
     timeout: int | None = None,
     progress: bool | None = None,
+    sandbox: bool = True,
+    require_confinement: bool = False,
+    limits: Limits | None = None,
 ) -> list[NotebookResult]:
     """Grade the submissions ``submitted/<student>/<assignment>/``.
 
@@ -158,6 +206,14 @@ def autograde(
         Seconds a cell may run (default: ``Execute.timeout`` of nbgrader_config.py).
     progress : bool, optional
         Show a progress bar (default: only in an interactive terminal or notebook).
+    sandbox : bool, optional
+        Start every kernel through :mod:`cnncourse.grading.sandbox` (default). False runs
+        the students' code with your permissions: only for notebooks you trust.
+    require_confinement : bool, optional
+        Refuse to grade (``GradingError``) where the kernels cannot be confined (no
+        Landlock: macOS, Linux before 5.13). Without it, autograde warns on stderr.
+    limits : Limits, optional
+        Memory, file size, disk, CPU and process limits of each kernel.
 
     Returns
     -------
@@ -169,6 +225,14 @@ def autograde(
     submitted = Path(submitted) if submitted is not None else course.submitted_dir
     chosen = _students(submitted, students)
     timeout = int(timeout if timeout is not None else course.timeout)
+    limits = limits or Limits()
+    confinement = available()
+    if not sandbox or not confinement["confined"]:
+        why = "sandbox=False" if not sandbox else "this system has no Landlock (Linux 5.13+ needed)"
+        if require_confinement:
+            raise GradingError(f"cannot confine the students' kernels ({why}); refusing to grade")
+        print(f"warning: autograde runs the students' code UNCONFINED ({why}): a submission can read and "
+              "write everything you can; see docs/grading.md", file=sys.stderr)
     hashes = {name: source_hash(course, name) for name in course.assignments()}
     kept = [
         r for r in load_results(course)
@@ -180,8 +244,10 @@ def autograde(
             f"the solutions of {stale} changed since other students were graded: grade every "
             "student of these assignments again (leave out --student)"
         )
-    with tempfile.TemporaryDirectory(prefix="cnncourse-autograde-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="cnncourse-autograde-") as scratch, \
+            tempfile.TemporaryDirectory(prefix="cnncourse-sandbox-") as boxes:
         scratch = Path(scratch)
+        os.chmod(boxes, 0o711)  # each kernel may enter its own folder in here, not list the others
         recorded = sorted({r.assignment for r in kept} & set(hashes))
         generate(course, sorted(set(assignments) | set(recorded)), scratch / "template", database=True)
         work = [
@@ -194,6 +260,8 @@ def autograde(
                 submission=str(submitted / student / assignment) if (submitted / student / assignment).is_dir() else None,
                 timeout=timeout,
                 source_hash=hashes[assignment],
+                sandbox_root=boxes if sandbox else None,
+                limits=limits,
             )
             for i, (student, assignment) in enumerate((s, a) for s in chosen for a in assignments)
         ]
@@ -336,28 +404,107 @@ def _grade_job(job: _Job) -> list[dict]:
         if stage.outcome != "staged":
             results.append(_zero(job, name, releases[name], stage.outcome, stage.details, stage.notes))
             continue
-        outcome = run_converter(
-            Autograde,
-            config,
-            assignment_id=job.assignment,
-            student_id=_INSIDE,
-            notebook_id=name,
-            force=True,
-            create_student=True,
-        )
+        box = _sandbox(job, root, name)
+        try:
+            outcome = run_converter(
+                Autograde,
+                _confined(config, box),
+                assignment_id=job.assignment,
+                student_id=_INSIDE,
+                notebook_id=name,
+                force=True,
+                create_student=True,
+            )
+        finally:
+            if box is not None:
+                if box.uid is not None:
+                    kill_uid(box.uid)
+                shutil.rmtree(box.scratch, ignore_errors=True)
+        sandboxed = read_status(box.status_file) if box is not None else None
         graded = root / course.autograded_dir.name / _INSIDE / job.assignment / f"{name}.ipynb"
-        if outcome["success"] and graded.is_file():
+        stopped = _stopped_by_sandbox(sandboxed)
+        if stopped is None and outcome["success"] and graded.is_file():
             result = _read_grades(job, root, name, graded, stage)
         else:
             log = outcome["log"] + outcome.get("error", "")
-            failure = _classify_failure(log)
-            explanation = _FAILURE_DETAIL[failure]
+            failure = stopped or _classify_failure(log)
+            explanation = _FAILURE_DETAIL[failure].format(**_limit_words(job.limits))
             if failure == "grader_error":
                 explanation += f" (nbgrader: {error_summary(log).replace(chr(10), '; ')})"
             result = _zero(job, name, releases[name], failure, [explanation] + stage.details, stage.notes)
         result.seconds = round(time.perf_counter() - start, 3)
         results.append(result)
     return [asdict(r) for r in results]
+
+
+def _sandbox(job: _Job, root: Path, name: str) -> Sandbox | None:
+    """The sandbox of one notebook's kernel: its own scratch folder, uid and limits."""
+    if job.sandbox_root is None:
+        return None
+    uid = 2_000_000 + secrets.randbelow(1_000_000) if os.geteuid() == 0 else None
+    return Sandbox(
+        scratch=Path(job.sandbox_root) / f"{Path(job.root).name}-{secrets.token_hex(4)}",
+        limits=job.limits,
+        uid=uid,
+        status_file=root / f".sandbox-{name}.json",
+    )
+
+
+def _confined(config, box: Sandbox | None):
+    """The autograde configuration with kernels started inside ``box``."""
+    if box is None:
+        return config
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    from cnncourse.grading.sandbox import SandboxExecute
+
+    config = copy.deepcopy(config)
+    steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    config.Autograde.autograde_preprocessors = [SandboxExecute if step is Execute else step for step in steps]
+    config.SandboxKernelManager.sandbox_argv = box.wrap([])[:-1]
+    return config
+
+
+def _stopped_by_sandbox(status: dict | None) -> str | None:
+    """The status of a kernel the sandbox stopped (disk, processes, CPU), else None."""
+    if not status:
+        return None
+    if status.get("event") == "disk":
+        return "disk_limit"
+    if status.get("event") == "processes":
+        return "process_limit"
+    if status.get("signal") == signal.SIGXCPU:
+        return "cpu_limit"
+    return None
+
+
+def _limit_words(limits: Limits) -> dict[str, str]:
+    size = lambda n: "sin límite" if n is None else f"{n / 2**20:.0f} MiB"  # noqa: E731
+    return {
+        "memory": size(limits.memory),
+        "disk": size(limits.disk),
+        "file_size": size(limits.file_size),
+        "processes": "sin límite" if limits.processes is None else str(limits.processes // 2),
+        "cpu": "sin límite" if limits.cpu_seconds is None else str(limits.cpu_seconds),
+    }
+
+
+def _limit_errors(executed) -> list[str]:
+    """Limits a notebook ran into without dying: MemoryError, file too large, no more processes."""
+    found = []
+    for cell in executed.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            name, value = out.get("ename", ""), out.get("evalue", "")
+            if name == "MemoryError":
+                found.append("memory_limit")
+            elif "[Errno 27]" in value or "[Errno 28]" in value or "File too large" in value:
+                found.append("disk_limit")
+            elif name == "BlockingIOError" or "[Errno 11]" in value:
+                found.append("process_limit")
+    return list(dict.fromkeys(found))
 
 
 def _zero(job: _Job, name: str, release, outcome: str, details: list[str], notes: list[str]) -> NotebookResult:
@@ -397,6 +544,9 @@ def _read_grades(job: _Job, root: Path, name: str, graded: Path, stage) -> Noteb
             f"Una celda ({', '.join(timed_out)}) superó el límite de {job.timeout} s y se "
             "interrumpió (¿un bucle infinito?); las pruebas que dependen de ella no pasan."
         )
+    for limit in _limit_errors(executed):
+        notes.append(limit)
+        details.append(_LIMIT_NOTES[limit].format(**_limit_words(job.limits)))
     if any(value is None for value, _ in cells.values()):
         details.append("Alguna respuesta necesita corrección manual.")
     return NotebookResult(

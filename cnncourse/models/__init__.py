@@ -7,11 +7,15 @@
 - :mod:`~cnncourse.models.inception`, :mod:`~cnncourse.models.residual`,
   :mod:`~cnncourse.models.dense`: the building blocks of GoogLeNet, ResNet and DenseNet;
 - :mod:`~cnncourse.models.flops`: multiply-adds and FLOPs of one forward pass;
+- :mod:`~cnncourse.models.catsdogs`, :mod:`~cnncourse.models.bonet`: the case studies
+  (the notes' Keras cats-vs-dogs CNN and BoNET, bone age by regression);
 - :mod:`~cnncourse.models.init`: weight initialisation (Kaiming, Xavier, the paper's
   normal).
 """
 
 from cnncourse.models.alexnet import AlexNet, ZFNet, alexnet, paper_lrn, zfnet
+from cnncourse.models.bonet import BONET_CFGS, BoNet, bonet, bonet_params
+from cnncourse.models.catsdogs import CatsDogsCNN, cats_dogs_cnn
 from cnncourse.models.dense import DenseBlock, DenseLayer, Transition
 from cnncourse.models.flops import count_flops, count_macs, macs_by_layer
 from cnncourse.models.inception import InceptionBlock
@@ -42,6 +46,12 @@ __all__ = [
     "macs_by_layer",
     "count_macs",
     "count_flops",
+    "CatsDogsCNN",
+    "cats_dogs_cnn",
+    "BONET_CFGS",
+    "BoNet",
+    "bonet",
+    "bonet_params",
     "INIT_SCHEMES",
     "init_weights",
 ]
