@@ -472,6 +472,7 @@ __all__ += [
 _HISTORY_LABELS = {
     "loss": ("pérdida (entropía cruzada)", "train_loss", "val_loss"),
     "acc": ("exactitud", "train_acc", "val_acc"),
+    "mae": ("error absoluto medio", "train_mae", "val_mae"),
 }
 
 
@@ -485,7 +486,8 @@ def plot_history(
     """Loss and accuracy per epoch, training and validation, side by side.
 
     ``history`` is :attr:`cnncourse.train.FitResult.history` (keys ``epoch``,
-    ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``). ``best_epoch`` draws a
+    ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``; or ``train_mae``,
+    ``val_mae`` for a regression run, plotted as mean absolute error). ``best_epoch`` draws a
     vertical line there; ``chance`` a horizontal line on the accuracy plot (e.g.
     ``1 / num_classes``).
 
@@ -500,12 +502,15 @@ def plot_history(
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    missing = [k for k in ("epoch", "train_loss", "train_acc") if k not in history]
+    metric = "mae" if "train_mae" in history else "acc"  # regression runs report MAE
+    missing = [k for k in ("epoch", "train_loss", f"train_{metric}") if k not in history]
     if missing:
         raise ValueError(f"history lacks {missing}; expected FitResult.history")
     epochs = list(history["epoch"])
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, (ylabel, train_key, val_key) in zip(axes, _HISTORY_LABELS.values()):
+    loss_label = _HISTORY_LABELS["loss"] if metric == "acc" else ("pérdida", "train_loss",
+                                                                   "val_loss")
+    for ax, (ylabel, train_key, val_key) in zip(axes, (loss_label, _HISTORY_LABELS[metric])):
         ax.plot(epochs, history[train_key], "o-", label="entrenamiento")
         values = np.asarray(history.get(val_key, []), dtype=float)
         if values.size and not np.isnan(values).all():
@@ -518,8 +523,9 @@ def plot_history(
         ax.grid(alpha=0.3)
     if chance is not None:
         axes[1].axhline(chance, color="tab:red", linestyle="--", linewidth=1, label="azar")
-    axes[1].set_ylim(-0.02, 1.02)
-    axes[1].legend(loc="lower right")
+    if metric == "acc":
+        axes[1].set_ylim(-0.02, 1.02)
+    axes[1].legend(loc="lower right" if metric == "acc" else "upper right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

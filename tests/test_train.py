@@ -238,9 +238,106 @@ def test_init_weights_schemes_and_a_zero_last_layer():
 
 
 def test_progress_bar_only_on_rank_zero_and_silent_in_ci(monkeypatch):
-    from cnncourse.train import _progress_bar
+    from cnncourse.train.loop import _progress_bar
 
     monkeypatch.setenv("CI", "true")
     assert _progress_bar(10, _config(progress=None), 0).disable
     assert not _progress_bar(10, _config(progress=True), 0).disable
     assert _progress_bar(10, _config(progress=True), 1).disable
+
+
+# --- parameter groups -------------------------------------------------------------------
+
+
+def test_param_groups_train_the_backbone_slower_and_skip_frozen_parameters(tmp_path):
+    model = _model()
+    backbone, head = model[0], model[4]
+    backbone.bias.requires_grad_(False)  # frozen: never handed to the optimiser
+    before = copy.deepcopy(model)
+    path = tmp_path / "groups.pt"
+    result = fit(model, _data(), None,
+                 _config(epochs=3, lr=0.1, momentum=0.0, lr_milestones=(2,), lr_gamma=0.5,
+                         checkpoint=str(path)),
+                 param_groups=[{"params": backbone.parameters(), "lr": 0.01},
+                               {"params": head.parameters()}])
+    groups = torch.load(path, weights_only=False)["optimizer"]["param_groups"]
+    # The frozen bias is in no group; the milestone halved both learning rates.
+    assert [len(g["params"]) for g in groups] == [1, 2]
+    assert [g["lr"] for g in groups] == pytest.approx([0.005, 0.05])
+    assert result.history["lr"] == pytest.approx([0.01, 0.01, 0.005])  # the first group's
+    assert torch.equal(backbone.bias, before[0].bias)
+    assert not torch.equal(backbone.weight, before[0].weight)
+    # lr = 0 for the backbone: only the head moves.
+    model = _model()
+    before = copy.deepcopy(model)
+    fit(model, _data(), None, _config(epochs=1),
+        param_groups=[{"params": model[0].parameters(), "lr": 0.0},
+                      {"params": model[4].parameters(), "lr": 0.1}])
+    assert torch.equal(model[0].weight, before[0].weight)
+    assert not torch.equal(model[4].weight, before[4].weight)
+
+
+def test_param_groups_are_checked():
+    model, other = _model(), _model()
+    with pytest.raises(ValueError, match="not the model's"):
+        fit(model, _data(), None, _config(epochs=1),
+            param_groups=[{"params": other.parameters()}])
+    with pytest.raises(TypeError, match="list of dicts"):
+        fit(model, _data(), None, _config(epochs=1),
+            param_groups={"params": model.parameters()})
+    with pytest.raises(ValueError, match="unknown options"):
+        fit(model, _data(), None, _config(epochs=1),
+            param_groups=[{"params": model.parameters(), "learning_rate": 0.1}])
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        fit(model, _data(), None, _config(epochs=1))
+
+
+# --- losses ------------------------------------------------------------------------------
+
+
+def test_bce_with_logits_trains_one_logit_per_image_and_reports_accuracy():
+    x, y = _data()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(64, 1))
+    result = fit(model, (x, y.float()), (x, y.float()), _config(epochs=6, loss="bce_with_logits"))
+    h = result.history
+    assert set(h) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
+                      "epoch_time_s"}
+    assert h["train_loss"][-1] < 0.7 * h["train_loss"][0] and h["val_acc"][-1] > 0.8
+    final = evaluate(model, (x, y.float()), loss="bce_with_logits")
+    assert final["accuracy"] == pytest.approx(h["val_acc"][-1])
+    assert final["loss"] == pytest.approx(h["val_loss"][-1], rel=1e-6)
+    with pytest.raises(ValueError, match="shaped like the targets"):  # a 2-class head
+        fit(_model(), (x, y.float()), None, _config(epochs=1, loss="bce_with_logits"))
+
+
+@pytest.mark.parametrize("loss", ["mse", "l1"])
+def test_regression_losses_report_mae_not_accuracy(loss):
+    x, _ = _data()
+    target = x[:, 0, :3].mean(dim=(1, 2))  # brightness of the top half
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(36, 1))
+    untrained = evaluate(model, (x, target), loss=loss)["mae"]
+    result = fit(model, (x, target), (x, target),
+                 _config(epochs=8, lr=0.02, loss=loss, monitor="val_mae"))
+    h = result.history
+    assert set(h) == {"epoch", "train_loss", "train_mae", "val_loss", "val_mae", "lr",
+                      "epoch_time_s"}
+    assert h["val_mae"][-1] < min(0.5 * untrained, h["val_mae"][0])
+    assert result.best_value == min(h["val_mae"])
+    final = evaluate(model, (x, target), loss=loss)
+    assert set(final) == {"loss", "mae", "n"}
+    assert final["mae"] == pytest.approx(h["val_mae"][-1], rel=1e-5)
+    if loss == "l1":  # the L1 loss is the MAE
+        assert final["loss"] == pytest.approx(final["mae"], rel=1e-5)
+    fig = result.plot()
+    assert [ax.get_ylabel() for ax in fig.axes][1] == "error absoluto medio"
+
+
+def test_a_metric_the_loss_does_not_measure_cannot_be_monitored():
+    with pytest.raises(ValueError, match="val_acc"):
+        TrainConfig(loss="mse", monitor="val_acc")
+    with pytest.raises(ValueError, match="loss"):
+        TrainConfig(loss="hinge")

@@ -8,7 +8,9 @@
   :mod:`~cnncourse.models.dense`: the building blocks of GoogLeNet, ResNet and DenseNet;
 - :mod:`~cnncourse.models.flops`: multiply-adds and FLOPs of one forward pass;
 - :mod:`~cnncourse.models.catsdogs`, :mod:`~cnncourse.models.bonet`: the case studies
-  (the notes' Keras cats-vs-dogs CNN and BoNET, bone age by regression).
+  (the notes' Keras cats-vs-dogs CNN and BoNET, bone age by regression);
+- :mod:`~cnncourse.models.init`: weight initialisation (Kaiming, Xavier, the paper's
+  normal).
 """
 
 from cnncourse.models.alexnet import AlexNet, ZFNet, alexnet, paper_lrn, zfnet
@@ -17,6 +19,7 @@ from cnncourse.models.catsdogs import CatsDogsCNN, cats_dogs_cnn
 from cnncourse.models.dense import DenseBlock, DenseLayer, Transition
 from cnncourse.models.flops import count_flops, count_macs, macs_by_layer
 from cnncourse.models.inception import InceptionBlock
+from cnncourse.models.init import INIT_SCHEMES, init_weights
 from cnncourse.models.lenet import C3_TABLE, LeNet5, lenet5
 from cnncourse.models.residual import ResidualBlock
 from cnncourse.models.vgg import CFGS, VGG, make_layers, vgg, weight_layers
@@ -49,4 +52,6 @@ __all__ = [
     "BoNet",
     "bonet",
     "bonet_params",
+    "INIT_SCHEMES",
+    "init_weights",
 ]
