@@ -46,7 +46,7 @@ from typing import Literal, Union
 
 import numpy as np
 
-from cnncourse._validate import check_int, check_pair
+from cnncourse._validate import check_int, check_number, check_pair
 from cnncourse.shapes import conv_output_size, same_padding
 
 Padding = Union[int, tuple[int, int], Literal["valid", "same"]]
@@ -142,10 +142,7 @@ def gaussian_kernel(size: int = 5, *, sigma: float = 1.0) -> np.ndarray:
     True
     """
     size = _check_odd("size", size)
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.number)):
-        raise TypeError(f"sigma must be a positive number, got {sigma!r}")
-    if not sigma > 0 or not np.isfinite(sigma):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
+    sigma = check_number("sigma", sigma, minimum=0, low_open=True, finite=True)
     offsets = np.arange(size) - size // 2  # -k .. k
     u, v = np.meshgrid(offsets, offsets, indexing="ij")
     kernel = np.exp(-(u**2 + v**2) / (2.0 * float(sigma) ** 2))
@@ -218,9 +215,8 @@ def sharpen_kernel(*, amount: float = 1.0) -> np.ndarray:
            [-1.,  5., -1.],
            [ 0., -1.,  0.]])
     """
-    if isinstance(amount, bool) or not isinstance(amount, (int, float, np.number)):
-        raise TypeError(f"amount must be a number, got {amount!r}")
-    return identity_kernel(3) - float(amount) * laplacian_kernel()
+    amount = check_number("amount", amount)
+    return identity_kernel(3) - amount * laplacian_kernel()
 
 
 def example_image() -> np.ndarray:

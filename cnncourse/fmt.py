@@ -32,7 +32,7 @@ import re
 import numbers
 from typing import Any, Iterable, Sequence
 
-from ._validate import check_int
+from ._validate import check_int, check_real
 
 __all__ = ["num", "integer", "pct", "sci", "duration", "shape", "cell", "Table", "table", "glue"]
 
@@ -49,10 +49,7 @@ def _scalar(value: Any) -> Any:
 
 
 def _check_real(name: str, value: Any) -> float:
-    value = _scalar(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    return float(value)
+    return check_real(name, _scalar(value))
 
 
 def _group(digits: str) -> str:

@@ -38,12 +38,11 @@ A convolution, a ReLU and a max-pooling, forward and backward:
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Iterator
 
 import numpy as np
 
-from cnncourse._validate import check_pair
+from cnncourse._validate import check_number, check_pair
 from cnncourse.shapes import conv_output_shape, pool_output_shape
 
 __all__ = [
@@ -90,12 +89,6 @@ def _array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
     return arr
-
-
-def _real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    return float(value)
 
 
 def _taps(
@@ -322,7 +315,7 @@ def rectifier_forward(x: np.ndarray, *, alpha: float) -> tuple[np.ndarray, tuple
     array([-1.,  3.])
     """
     x = _array("x", x)
-    alpha = _real("alpha", alpha)
+    alpha = check_number("alpha", alpha)
     return np.maximum(x, 0) + alpha * np.minimum(x, 0), (x, alpha)
 
 
@@ -356,9 +349,8 @@ def leaky_relu_forward(x: np.ndarray, *, alpha: float = 0.01) -> tuple[np.ndarra
     >>> leaky_relu_forward(np.array([-100.0, 2.0]))[0]
     array([-1.,  2.])
     """
-    alpha = _real("alpha", alpha)
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be between 0 and 1 for a leaky ReLU, got {alpha}")
+    alpha = check_number("alpha", alpha, minimum=0, maximum=1,
+                         hint="the slope of a leaky ReLU for z < 0")
     return rectifier_forward(x, alpha=alpha)
 
 
@@ -745,11 +737,8 @@ def batchnorm_forward(
             )
     if not isinstance(training, bool):
         raise TypeError(f"training must be True or False, got {training!r}")
-    momentum, eps = _real("momentum", momentum), _real("eps", eps)
-    if not 0 <= momentum <= 1:
-        raise ValueError(f"momentum must be between 0 and 1, got {momentum}")
-    if eps <= 0:
-        raise ValueError(f"eps must be a positive number, got {eps}")
+    momentum = check_number("momentum", momentum, minimum=0, maximum=1)
+    eps = check_number("eps", eps, minimum=0, low_open=True)
     for name, value in (("running_mean", running_mean), ("running_var", running_var)):
         if value is not None and (not isinstance(value, np.ndarray) or value.shape != (c,)):
             raise ValueError(

@@ -10,7 +10,9 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from cnncourse._validate import check_int, check_pair
+from cnncourse import fmt
+from cnncourse._trace import trace_leaf_calls
+from cnncourse._validate import check_int, check_module, check_pair
 
 __all__ = [
     "conv_params",
@@ -92,15 +94,6 @@ def linear_params(in_features: int, out_features: int, *, bias: bool = True) -> 
     return (in_features + int(bias)) * out_features
 
 
-def _require_module(name: str, module: object) -> Any:
-    import torch
-
-    if not isinstance(module, torch.nn.Module):
-        raise TypeError(
-            f"{name} must be a torch.nn.Module, got {type(module).__name__}"
-        )
-    return module
-
 
 def module_params(module: Any, *, trainable_only: bool = False) -> int:
     """Number of parameters of a torch module (shared tensors counted once).
@@ -111,7 +104,7 @@ def module_params(module: Any, *, trainable_only: bool = False) -> int:
     >>> module_params(torch.nn.Conv2d(1, 6, 5))
     156
     """
-    module = _require_module("module", module)
+    module = check_module("module", module)
     seen: set[int] = set()
     total = 0
     for p in module.parameters():
@@ -142,8 +135,15 @@ _TOTALS = {
 }
 
 
-def _format_shape(shape: Sequence[int]) -> str:
-    return "x".join(str(s) for s in shape) if shape else "-"
+def _format_shape(shape: Sequence[int], lang: str) -> str:
+    if not shape:
+        return "-"
+    return fmt.shape(shape) if lang == "es" else "x".join(str(s) for s in shape)
+
+
+def _format_count(n: int, lang: str) -> str:
+    """60965224 -> '60.965.224' (Spanish, :mod:`cnncourse.fmt`) or '60,965,224'."""
+    return fmt.integer(n) if lang == "es" else f"{n:,}"
 
 
 @dataclass
@@ -152,7 +152,9 @@ class LayerTable:
     dimension, as C x H x W) and parameters of each leaf layer, plus totals.
 
     Shows as an HTML table in a notebook and as aligned text with ``print``.
-    ``lang`` picks English or Spanish headers.
+    ``lang`` picks the headers and how numbers are written: ``'es'`` as the book
+    writes them (:mod:`cnncourse.fmt`: ``60.965.224``, ``96 × 55 × 55``), ``'en'`` as
+    ``60,965,224`` and ``96x55x55``.
     """
 
     rows: list[LayerRow]
@@ -178,13 +180,15 @@ class LayerTable:
 
     def _cells(self) -> list[tuple[str, ...]]:
         return [
-            (str(i + 1), r.name, r.kind, _format_shape(r.output_shape), f"{r.params:,}")
+            (str(i + 1), r.name, r.kind, _format_shape(r.output_shape, self.lang),
+             _format_count(r.params, self.lang))
             for i, r in enumerate(self.rows)
         ]
 
     def _footer(self) -> str:
         total, trainable = _TOTALS[self.lang]
-        return f"{total}: {self.total_params:,} ({trainable}: {self.trainable_params:,})"
+        return (f"{total}: {_format_count(self.total_params, self.lang)} "
+                f"({trainable}: {_format_count(self.trainable_params, self.lang)})")
 
     def to_text(self) -> str:
         """The table as aligned plain text."""
@@ -247,7 +251,7 @@ def layer_table(
     input_shape : sequence of int
         Shape of one example without the batch dimension, e.g. ``(3, 227, 227)``.
     lang : {'en', 'es'}, optional
-        Language of the headers.
+        Language of the headers and of the numbers (see :class:`LayerTable`).
     include_input : bool, optional
         Start the table with an ``input`` row, as the documents' tables do.
 
@@ -266,48 +270,13 @@ def layer_table(
     >>> table.total_params
     160
     """
-    import torch
-
-    model = _require_module("model", model)
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
-        raise TypeError(
-            f"input_shape must be a sequence of integers such as (3, 227, 227), "
-            f"got {input_shape!r}"
-        )
-    shape = tuple(check_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape))
-    if not shape:
-        raise ValueError("input_shape must not be empty; give e.g. (3, 227, 227)")
-
-    rows: list[LayerRow] = []
-    if include_input:
-        rows.append(LayerRow("input", "Input", shape, 0))
-    names = {m: n for n, m in model.named_modules()}
-
-    def hook(module: Any, _inputs: Any, output: Any) -> None:
-        out = output[0] if isinstance(output, (tuple, list)) else output
+    shape, calls = trace_leaf_calls(model, input_shape)
+    rows = [LayerRow("input", "Input", shape, 0)] if include_input else []
+    for call in calls:
+        out = call.output[0] if isinstance(call.output, (tuple, list)) else call.output
         out_shape = tuple(out.shape[1:]) if hasattr(out, "shape") else ()
-        own = sum(p.numel() for p in module.parameters(recurse=False))
-        rows.append(LayerRow(names.get(module, "?"), type(module).__name__, out_shape, own))
-
-    leaves = [m for m in model.modules() if not list(m.children())]
-    handles = [m.register_forward_hook(hook) for m in leaves]
-    was_training = model.training
-    first = next(model.parameters(), None)
-    device = first.device if first is not None else torch.device("cpu")
-    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros((1, *shape), device=device, dtype=dtype))
-    except RuntimeError as exc:
-        raise ValueError(
-            f"the model cannot take an input of shape {shape} (without the batch "
-            f"dimension): {exc}"
-        ) from exc
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+        own = sum(p.numel() for p in call.module.parameters(recurse=False))
+        rows.append(LayerRow(call.name, type(call.module).__name__, out_shape, own))
     return LayerTable(
         rows=rows,
         total_params=module_params(model),

@@ -100,6 +100,9 @@ def test_layer_table_text_and_html():
     spanish = layer_table(_Small(), (3, 8, 8), lang="es")
     assert "parámetros en total" in spanish.to_text()
     assert "forma de salida" in spanish._repr_html_()
+    # Spanish numbers as the book writes them (cnncourse.fmt): 1.514, 8 × 8 × 8.
+    assert "parámetros en total: 1.514 (entrenables: 1.514)" in spanish.to_text()
+    assert "8 × 8 × 8" in spanish.to_text() and "1,514" not in spanish.to_text()
 
 
 def test_layer_table_bad_inputs():

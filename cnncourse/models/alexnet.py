@@ -41,7 +41,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from cnncourse._validate import check_int
+from cnncourse._validate import check_int, check_number
 
 __all__ = ["paper_lrn", "AlexNet", "alexnet", "ZFNet", "zfnet"]
 
@@ -69,13 +69,8 @@ def paper_lrn() -> nn.LocalResponseNorm:
 
 
 def _check_dropout(dropout: float) -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-        raise TypeError(f"dropout must be a number in [0, 1), got {dropout!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(
-            f"dropout must be in [0, 1) (the probability of zeroing a unit), got {dropout}"
-        )
-    return float(dropout)
+    return check_number("dropout", dropout, minimum=0, maximum=1, high_open=True,
+                        hint="the probability of zeroing a unit")
 
 
 def _check_init(init: str) -> str:
@@ -87,7 +82,32 @@ def _check_init(init: str) -> str:
     return init
 
 
-class AlexNet(nn.Module):
+class _ClassifierHead(nn.Module):
+    """Rows 17-23 of the table, the same in AlexNet and ZFNet: two fully connected
+    layers of 4096 units with ReLU and dropout, then the class scores ``fc8``.
+
+    The layers are attributes of the network itself (``net.fc6``, ...), one per table
+    row, as the convolutions are.
+    """
+
+    def _add_classifier(self, num_classes: int, dropout: float) -> None:
+        self.fc6 = nn.Linear(256 * 6 * 6, 4096)
+        self.relu6 = nn.ReLU(inplace=True)
+        self.drop6 = nn.Dropout(dropout)
+        self.fc7 = nn.Linear(4096, 4096)
+        self.relu7 = nn.ReLU(inplace=True)
+        self.drop7 = nn.Dropout(dropout)
+        self.fc8 = nn.Linear(4096, num_classes)
+
+    def _classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores from the last pooled maps ``(N, 256, 6, 6)``."""
+        x = torch.flatten(x, 1)  # N x 9216
+        x = self.drop6(self.relu6(self.fc6(x)))
+        x = self.drop7(self.relu7(self.fc7(x)))
+        return self.fc8(x)
+
+
+class AlexNet(_ClassifierHead):
     """The paper's AlexNet for 227x227 RGB images, one named submodule per table row.
 
     Use :func:`alexnet` to build it.
@@ -117,13 +137,7 @@ class AlexNet(nn.Module):
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=groups)
         self.relu5 = nn.ReLU(inplace=True)
         self.pool5 = nn.MaxPool2d(kernel_size=3, stride=2)
-        self.fc6 = nn.Linear(256 * 6 * 6, 4096)
-        self.relu6 = nn.ReLU(inplace=True)
-        self.drop6 = nn.Dropout(dropout)
-        self.fc7 = nn.Linear(4096, 4096)
-        self.relu7 = nn.ReLU(inplace=True)
-        self.drop7 = nn.Dropout(dropout)
-        self.fc8 = nn.Linear(4096, num_classes)
+        self._add_classifier(num_classes, dropout)  # fc6 ... fc8
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class scores (logits) of a batch ``(N, 3, 227, 227)`` -> ``(N, num_classes)``."""
@@ -132,10 +146,7 @@ class AlexNet(nn.Module):
         x = self.relu3(self.conv3(x))  # N x 384 x 13 x 13
         x = self.relu4(self.conv4(x))  # N x 384 x 13 x 13
         x = self.pool5(self.relu5(self.conv5(x)))  # N x 256 x 6 x 6
-        x = torch.flatten(x, 1)  # N x 9216
-        x = self.drop6(self.relu6(self.fc6(x)))
-        x = self.drop7(self.relu7(self.fc7(x)))
-        return self.fc8(x)
+        return self._classify(x)
 
 
 def _paper_init(model: nn.Module, ones: tuple[str, ...]) -> None:
@@ -194,7 +205,7 @@ def alexnet(
     return model
 
 
-class ZFNet(nn.Module):
+class ZFNet(_ClassifierHead):
     """ZFNet (Zeiler and Fergus, 2014) for 224x224 RGB images. Use :func:`zfnet`.
 
     Sizes follow the paper's figure: 224 -> 110 (conv1, 7x7 stride 2, padding 1,
@@ -221,13 +232,7 @@ class ZFNet(nn.Module):
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
         self.relu5 = nn.ReLU(inplace=True)
         self.pool5 = nn.MaxPool2d(kernel_size=3, stride=2)
-        self.fc6 = nn.Linear(256 * 6 * 6, 4096)
-        self.relu6 = nn.ReLU(inplace=True)
-        self.drop6 = nn.Dropout(dropout)
-        self.fc7 = nn.Linear(4096, 4096)
-        self.relu7 = nn.ReLU(inplace=True)
-        self.drop7 = nn.Dropout(dropout)
-        self.fc8 = nn.Linear(4096, num_classes)
+        self._add_classifier(num_classes, dropout)  # fc6 ... fc8
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class scores of a batch ``(N, 3, 224, 224)`` -> ``(N, num_classes)``."""
@@ -236,10 +241,7 @@ class ZFNet(nn.Module):
         x = self.relu3(self.conv3(x))  # N x 384 x 13 x 13
         x = self.relu4(self.conv4(x))  # N x 384 x 13 x 13
         x = self.pool5(self.relu5(self.conv5(x)))  # N x 256 x 6 x 6
-        x = torch.flatten(x, 1)  # N x 9216
-        x = self.drop6(self.relu6(self.fc6(x)))
-        x = self.drop7(self.relu7(self.fc7(x)))
-        return self.fc8(x)
+        return self._classify(x)
 
 
 def zfnet(*, num_classes: int = 1000, dropout: float = 0.5) -> ZFNet:

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import nn
 
-from cnncourse._validate import check_int
+from cnncourse._validate import check_int, check_number
 
 __all__ = ["DenseLayer", "DenseBlock", "Transition"]
 
@@ -118,12 +118,8 @@ class Transition(nn.Sequential):
 
     def __init__(self, in_channels: int, *, theta: float = 0.5):
         in_channels = check_int("in_channels", in_channels, minimum=1)
-        if isinstance(theta, bool) or not isinstance(theta, (int, float)):
-            raise TypeError(f"theta must be a number in (0, 1], got {theta!r}")
-        if not 0.0 < theta <= 1.0:
-            raise ValueError(
-                f"theta must be in (0, 1] (1 keeps every map, 0.5 halves them), got {theta}"
-            )
+        theta = check_number("theta", theta, minimum=0, maximum=1, low_open=True,
+                             hint="1 keeps every map, 0.5 halves them")
         out_channels = math.floor(theta * in_channels)
         if out_channels < 1:
             raise ValueError(

@@ -12,12 +12,12 @@ three forward passes.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 from torch import nn
 
-from cnncourse._validate import check_int
+from cnncourse._trace import trace_leaf_calls
 
 __all__ = ["macs_by_layer", "count_macs", "count_flops"]
 
@@ -61,45 +61,11 @@ def macs_by_layer(model: nn.Module, input_shape: Sequence[int]) -> dict[str, int
     >>> macs_by_layer(net, (1, 8, 8))  # 4*8*8 outputs x 9, 10 outputs x 256
     {'0': 2304, '2': 2560}
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
-        raise TypeError(
-            f"input_shape must be a sequence of integers such as (3, 227, 227), "
-            f"got {input_shape!r}"
-        )
-    shape = tuple(check_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape))
-    if not shape:
-        raise ValueError("input_shape must not be empty; give e.g. (3, 227, 227)")
-
-    names = {m: n for n, m in model.named_modules()}
     counts: dict[str, int] = {}
-
-    def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
-        macs = _macs_of(module, output)
+    for call in trace_leaf_calls(model, input_shape)[1]:
+        macs = _macs_of(call.module, call.output)
         if macs:
-            name = names.get(module, "?")
-            counts[name] = counts.get(name, 0) + macs
-
-    leaves = [m for m in model.modules() if not list(m.children())]
-    handles = [m.register_forward_hook(hook) for m in leaves]
-    first = next(model.parameters(), None)
-    device = first.device if first is not None else torch.device("cpu")
-    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros((1, *shape), device=device, dtype=dtype))
-    except RuntimeError as exc:
-        raise ValueError(
-            f"the model cannot take an input of shape {shape} (without the batch "
-            f"dimension): {exc}"
-        ) from exc
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+            counts[call.name] = counts.get(call.name, 0) + macs
     return counts
 
 

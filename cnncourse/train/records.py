@@ -22,19 +22,27 @@ import torchvision
 from cnncourse.train.loop import FitResult
 from cnncourse.train.recipes import Recipe
 
-__all__ = ["REFERENCE_DIR", "run_record", "load_reference"]
+__all__ = ["REFERENCE_DIR", "run_record", "load_reference", "json_safe"]
 
 #: Where reference results of real runs are stored (JSON, one file per run).
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by ``None`` (JSON has no NaN),
+    recursively through dicts, lists and tuples.
+
+    Examples
+    --------
+    >>> json_safe({"acc": [0.5, float("nan")]})
+    {'acc': [0.5, None]}
+    """
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -97,7 +105,7 @@ def run_record(result: FitResult, recipe: Recipe | None = None) -> dict[str, Any
         },
         "config": result.config,
     }
-    return _json_safe(record)
+    return json_safe(record)
 
 
 def load_reference(name: str = "alexnet_full") -> dict[str, Any] | None:
