@@ -47,6 +47,7 @@ __all__ = [
     "split_dataset",
     "sample_images",
     "channel_stats",
+    "denormalize",
     "PCALighting",
     "pca_colour_basis",
     "alexnet_transforms",
@@ -486,6 +487,38 @@ def channel_stats(dataset: torch.utils.data.Dataset, *, max_items: int = 1000
     mean = batch.mean(dim=dims)
     std = batch.std(dim=dims)
     return tuple(float(m) for m in mean), tuple(float(s) for s in std)
+
+
+def denormalize(
+    x: torch.Tensor,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+) -> torch.Tensor:
+    """Undo ``v2.Normalize(mean, std)``: ``x * std + mean`` per channel, clipped to
+    [0, 1], for showing a normalised image.
+
+    ``x`` is ``(C, H, W)`` or ``(N, C, H, W)``; the result has the same shape (use
+    ``.permute(1, 2, 0)`` for a ``(H, W, C)`` image to plot).
+
+    Examples
+    --------
+    >>> from torchvision.transforms import v2
+    >>> image = torch.rand(3, 4, 4)
+    >>> x = v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)(image)
+    >>> torch.allclose(denormalize(x), image, atol=1e-6)
+    True
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim not in (3, 4):
+        raise TypeError(f"x must be a (C, H, W) or (N, C, H, W) tensor, got "
+                        f"{getattr(x, 'shape', type(x).__name__)}")
+    channels = x.shape[-3]
+    if len(mean) != channels or len(std) != channels:
+        raise ValueError(f"mean and std need one value per channel ({channels}), got "
+                         f"{len(mean)} and {len(std)}")
+    shape = (channels, 1, 1)
+    mean_t = torch.as_tensor(mean, dtype=x.dtype, device=x.device).reshape(shape)
+    std_t = torch.as_tensor(std, dtype=x.dtype, device=x.device).reshape(shape)
+    return (x * std_t + mean_t).clamp(0, 1)
 
 
 # --------------------------------------------------------------------------------------

@@ -278,3 +278,20 @@ def test_full_alexnet_recipe_runs_a_step_on_imagenette_files(tmp_path):
                                  device="cpu", progress=False)
     result = fit(model, train, val, config)
     assert result.history["epoch"] == [1] and result.history["val_acc"][0] >= 0
+
+
+def test_denormalize_inverts_normalize_and_checks_channels():
+    from torchvision.transforms import v2
+
+    from cnncourse.data import IMAGENET_MEAN, IMAGENET_STD, denormalize
+
+    images = torch.rand(2, 3, 5, 5)
+    normalised = v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)(images)
+    assert torch.allclose(denormalize(normalised), images, atol=1e-6)
+    assert denormalize(normalised * 10).max() == 1.0  # clipped for display
+    grey = torch.rand(1, 4, 4)
+    assert torch.allclose(denormalize((grey - 0.5) / 0.2, (0.5,), (0.2,)), grey, atol=1e-6)
+    with pytest.raises(ValueError, match="one value per channel"):
+        denormalize(grey)
+    with pytest.raises(TypeError, match="tensor"):
+        denormalize(grey.numpy())
