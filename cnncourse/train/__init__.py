@@ -24,6 +24,7 @@ One module per job, each small enough to read in one sitting:
 - :mod:`~cnncourse.train.checkpoints`: saving and resuming;
 - :mod:`~cnncourse.train.distributed`: device, processes, random-number state;
 - :mod:`~cnncourse.train.recipes`: :class:`Recipe` and :func:`alexnet_recipe`;
+  :class:`FinetuneRecipe` and :func:`vgg16_flowers_recipe`;
 - :mod:`~cnncourse.train.records`: run records and stored reference results.
 
 Weight initialisation lives with the models (:func:`cnncourse.models.init_weights`)
@@ -42,8 +43,20 @@ from cnncourse.train.config import (
 )
 from cnncourse.train.distributed import seed_everything
 from cnncourse.train.loop import FitResult, evaluate, fit, train_epoch
-from cnncourse.train.recipes import Recipe, alexnet_recipe
-from cnncourse.train.records import REFERENCE_DIR, load_reference, run_record
+from cnncourse.train.recipes import (
+    FinetuneRecipe,
+    FinetuneResult,
+    Recipe,
+    alexnet_recipe,
+    vgg16_flowers_recipe,
+)
+from cnncourse.train.records import (
+    REFERENCE_DIR,
+    finetune_record,
+    load_reference,
+    run_record,
+    write_record,
+)
 
 __all__ = [
     "PROFILES",
@@ -61,7 +74,12 @@ __all__ = [
     "init_weights",
     "Recipe",
     "alexnet_recipe",
+    "FinetuneRecipe",
+    "FinetuneResult",
+    "vgg16_flowers_recipe",
     "REFERENCE_DIR",
     "run_record",
     "load_reference",
+    "finetune_record",
+    "write_record",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -20,9 +21,10 @@ import torch
 import torchvision
 
 from cnncourse.train.loop import FitResult
-from cnncourse.train.recipes import Recipe
+from cnncourse.train.recipes import FinetuneRecipe, FinetuneResult, Recipe
 
-__all__ = ["REFERENCE_DIR", "run_record", "load_reference", "json_safe"]
+__all__ = ["REFERENCE_DIR", "run_record", "load_reference", "json_safe", "finetune_record",
+           "write_record"]
 
 #: Where reference results of real runs are stored (JSON, one file per run).
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
@@ -124,3 +126,76 @@ def load_reference(name: str = "alexnet_full") -> dict[str, Any] | None:
         return None
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+
+
+def finetune_record(result: FinetuneResult, recipe: FinetuneRecipe) -> dict[str, Any]:
+    """A JSON-friendly record of a fine-tuning run, like
+    :func:`cnncourse.train.run_record`: metrics and history of the whole run (both
+    stages), device, versions, seed, time, plus each stage's own record.
+
+    Examples
+    --------
+    >>> from cnncourse.train import FitResult, vgg16_flowers_recipe
+    >>> from cnncourse.train.recipes import FinetuneResult
+    >>> h = {"epoch": [1], "train_loss": [1.0], "train_acc": [0.5], "val_loss": [0.9],
+    ...      "val_acc": [0.6], "lr": [0.1], "epoch_time_s": [2.0]}
+    >>> r = FitResult(h, 1, 1, 0.6, False, False, 1.5, 2.5, 10.0, "cpu", "x", 1, 0, 0)
+    >>> rec = finetune_record(FinetuneResult(r, r), vgg16_flowers_recipe("quick"))
+    >>> rec["metrics"]["epochs"], rec["network"], rec["time_s"]["total"]
+    (2, 'efficientnet_lite0', 5.0)
+    """
+    stages = [run_record(result.head_stage, recipe), run_record(result.all_stage, recipe)]
+    record = dict(stages[1])
+    h = result.history
+    finite = [v for v in h["val_acc"] if v is not None and math.isfinite(v)]
+    record["metrics"] = {
+        "epochs": len(h["epoch"]),
+        "head_stage_epochs": len(result.head_stage.history["epoch"]),
+        "final_train_loss": h["train_loss"][-1],
+        "final_train_acc": h["train_acc"][-1],
+        "final_val_loss": h["val_loss"][-1],
+        "final_val_acc": h["val_acc"][-1],
+        "head_stage_val_acc": result.head_stage.history["val_acc"][-1],
+        "best_val_acc": max(finite) if finite else None,
+        "restored_best": result.all_stage.restored_best,
+    }
+    record["history"] = h
+    record["network"] = recipe.network
+    record["backbone_lr_scale"] = recipe.backbone_lr_scale
+    record["time_s"] = {k: stages[0]["time_s"][k] + stages[1]["time_s"][k]
+                        for k in stages[0]["time_s"]}
+    train_time = result.head_stage.train_time_s + result.all_stage.train_time_s
+    images = (result.head_stage.images_per_second * result.head_stage.train_time_s
+              + result.all_stage.images_per_second * result.all_stage.train_time_s)
+    record["images_per_second"] = images / train_time if train_time > 0 else None
+    record["config"] = {"head_stage": stages[0]["config"], "all_stage": stages[1]["config"]}
+    record["stages"] = [{k: s[k] for k in ("metrics", "time_s", "images_per_second")}
+                        for s in stages]
+    return json_safe(record)
+
+
+def write_record(record: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write a run record as JSON (UTF-8, indented) and return its path; the folder is
+    created if needed. Read it back with ``json.load`` or, in
+    :data:`cnncourse.train.REFERENCE_DIR`, :func:`cnncourse.train.load_reference`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = write_record({"metrics": {"acc": 0.5}}, Path(tmp) / "a" / "run.json")
+    ...     json.loads(p.read_text(encoding="utf-8"))
+    {'metrics': {'acc': 0.5}}
+    """
+    if not isinstance(record, dict):
+        raise TypeError(f"record must be a dict, got {type(record).__name__}")
+    path = Path(path)
+    if path.suffix != ".json":
+        raise ValueError(f"path must end in .json, got {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
