@@ -192,7 +192,7 @@ class RadiographDataset(torch.utils.data.Dataset):
 def _segments(rng: np.random.Generator, m: float) -> tuple[list, list, list]:
     """Bones, epiphyses and age-dependent regions of one hand, in hand units.
 
-    Returns lists of boxes ``(ax, ay, bx, by, half_width)`` (see :func:`_box_distance`)
+    Returns lists of boxes ``(ax, ay, bx, by, half_width)`` (see :func:`_one_box`)
     for bone, soft tissue and the growth-plate regions, before placement.
     """
     bones, soft, physes = [], [], []
@@ -246,21 +246,20 @@ def _along(base: tuple[float, float], d: tuple[float, float], t: float) -> tuple
     return base[0] + t * d[0], base[1] + t * d[1]
 
 
-def _box_distance(px: np.ndarray, py: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Signed distance from each pixel to the nearest of ``boxes`` ``(K, 5)``: the
-    rectangle from ``a`` to ``b`` along its axis with a half-width, negative inside. A
-    zero-length box is a disc of that radius."""
-    ax, ay, bx, by, h = (boxes[:, i, None, None] for i in range(5))
-    dx, dy = bx - ax, by - ay
-    length = np.sqrt(dx * dx + dy * dy)
-    disc = length < 1e-9
-    ux, uy = np.where(disc, 1.0, dx / np.maximum(length, 1e-9)), np.where(disc, 0.0, dy / np.maximum(length, 1e-9))
-    rx, ry = px - ax, py - ay
-    t, n = rx * ux + ry * uy, -rx * uy + ry * ux  # along the axis, across it
-    qx, qy = np.abs(t - length / 2) - length / 2, np.abs(n) - h
-    box = (np.sqrt(np.maximum(qx, 0) ** 2 + np.maximum(qy, 0) ** 2)
-           + np.minimum(np.maximum(qx, qy), 0))
-    return np.where(disc, np.sqrt(rx * rx + ry * ry) - h, box).min(axis=0)
+def _one_box(pu: np.ndarray, pv: np.ndarray, ax: float, ay: float, bx: float, by: float,
+             h: float) -> np.ndarray:
+    """Signed distance from each pixel ``(pu, pv)`` to the rectangle that runs from
+    ``a`` to ``b`` along its axis with half-width ``h`` (negative inside); a box of
+    zero length is a disc of radius ``h``."""
+    length = math.hypot(bx - ax, by - ay)
+    ru, rv = pu - ax, pv - ay
+    if length < 1e-9:
+        return np.sqrt(ru * ru + rv * rv) - h
+    ux, uy = (bx - ax) / length, (by - ay) / length
+    qx = np.abs(ru * ux + rv * uy - length / 2) - length / 2
+    qy = np.abs(rv * ux - ru * uy) - h
+    return (np.hypot(np.maximum(qx, 0), np.maximum(qy, 0))
+            + np.minimum(np.maximum(qx, qy), 0))
 
 
 def make_radiographs(
@@ -346,10 +345,27 @@ def make_radiographs(
         pixel = 1.0 / (s * scale)  # one pixel in hand units
 
         def coverage(caps: list) -> np.ndarray:
-            caps = np.array([c for c in caps if c[4] > 0], dtype=np.float32).reshape(-1, 5)
-            if not len(caps):
-                return np.zeros((s, s), dtype=np.float32)
-            return np.clip(0.5 - _box_distance(u, v, caps) / pixel, 0.0, 1.0)
+            """Fraction of each pixel inside the union of ``caps`` (a one-pixel ramp at
+            the edges), each box evaluated only on the pixels around it."""
+            out = np.zeros((s, s), dtype=np.float32)
+            for cap in caps:
+                if cap[4] <= 0:
+                    continue
+                ax, ay, bx, by, h = cap
+                # Bounding window in pixels: the box's extent in hand units, mapped
+                # forward (hand -> image: x = scale (cos u + sin v), y = scale (sin u - cos v)).
+                corners = [(pu, pv) for pu in (min(ax, bx) - h, max(ax, bx) + h)
+                           for pv in (min(ay, by) - h, max(ay, by) + h)]
+                cols = [(scale * (cos * pu + sin * pv) + cx) * s for pu, pv in corners]
+                rows = [(scale * (sin * pu - cos * pv) + cy) * s for pu, pv in corners]
+                c0, c1 = max(int(min(cols)) - 2, 0), min(int(max(cols)) + 3, s)
+                r0, r1 = max(int(min(rows)) - 2, 0), min(int(max(rows)) + 3, s)
+                if c0 >= c1 or r0 >= r1:
+                    continue
+                d = _one_box(u[r0:r1, c0:c1], v[r0:r1, c0:c1], ax, ay, bx, by, h)
+                window = out[r0:r1, c0:c1]
+                np.maximum(window, np.clip(0.5 - d / pixel, 0.0, 1.0), out=window)
+            return out
 
         bone = np.maximum(coverage(bones), coverage(carpals))
         tissue = coverage(soft)
