@@ -460,7 +460,8 @@ class SanityResult:
     ``stages[0]`` is ``'original'``; ``stages[i]`` names the block re-initialised last
     (all the blocks above it are re-initialised too). ``maps[i]`` are the explanations
     ``(N, h, w)`` at that stage; ``spearman[i, j]`` and ``ssim[i, j]`` compare image
-    ``j``'s map at stage ``i`` with its original map (1 at stage 0).
+    ``j``'s map at stage ``i`` with its original map (1 at stage 0). A constant map
+    has no ranks: its rank correlation with anything is reported as 0.
     """
 
     stages: list[str]
@@ -471,10 +472,16 @@ class SanityResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _reinitialise(module: nn.Module) -> int:
-    """Call ``reset_parameters`` on every submodule that has one; how many did."""
+_NORMS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+
+
+def _reinitialise(module: nn.Module, normalization: bool) -> int:
+    """Call ``reset_parameters`` on every submodule with parameters of its own (skipping
+    normalisation layers unless ``normalization``); how many it reset."""
     count = 0
     for sub in module.modules():
+        if isinstance(sub, _NORMS) and not normalization:
+            continue
         reset = getattr(sub, "reset_parameters", None)
         if callable(reset) and any(True for _ in sub.parameters(recurse=False)):
             reset()
@@ -506,6 +513,7 @@ def randomization_test(
     blocks: Sequence[str],
     *,
     seed: int = 0,
+    normalization: bool = False,
 ) -> SanityResult:
     """Cascading randomisation: does the explanation depend on what the model learned?
 
@@ -531,10 +539,16 @@ def randomization_test(
         ``lambda m, x: grad_cam(m, x, 'features', targets, relu=True)``.
     blocks : sequence of str
         Names in ``model.named_modules()``, from the output towards the input.
-        Re-initialisation calls ``reset_parameters()`` of every layer inside each block
-        (PyTorch's default initialisation).
+        Re-initialisation calls ``reset_parameters()`` of every layer with weights inside
+        each block (PyTorch's default initialisation).
     seed : int, optional
         Seed of the random weights.
+    normalization : bool, optional
+        Also reset normalisation layers (batch norm: scale 1, shift 0, running mean 0
+        and variance 1). Off by default: they keep their learned statistics. Resetting
+        them on a network trained with other statistics can push every activation into
+        the flat part of a bounded activation (ReLU6), so that every map becomes
+        constant and the comparison says nothing.
 
     Returns
     -------
@@ -578,7 +592,7 @@ def randomization_test(
         torch.manual_seed(seed)
         modules = dict(copy_.named_modules())
         for block in blocks:
-            if _reinitialise(modules[block]) == 0:
+            if _reinitialise(modules[block], normalization) == 0:
                 raise ValueError(f"block {block!r} has no layer with parameters to re-initialise")
             maps.append(run(copy_))
             stages.append(block)

@@ -319,6 +319,28 @@ def test_randomization_test_changes_the_maps_and_not_the_model(x):
     np.testing.assert_array_equal(again.spearman, result.spearman)  # seeded
 
 
+def test_randomization_test_keeps_normalisation_layers_unless_asked(x):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    with torch.no_grad():
+        net[1].running_mean.fill_(0.5)
+    net.eval()
+    explain = lambda m, x: grad_cam(m, x, "2", [0] * 4)  # noqa: E731
+    seen = {}
+
+    def record(m, x):
+        seen["mean"] = m[1].running_mean.clone()
+        return explain(m, x)
+
+    randomization_test(net, x, record, ["1"], normalization=True)
+    assert torch.equal(seen["mean"], torch.zeros(4))
+    with pytest.raises(ValueError, match="no layer with parameters"):
+        randomization_test(net, x, explain, ["1"])  # batch norm only, skipped by default
+    randomization_test(net, x, record, ["5", "0"])
+    assert torch.equal(seen["mean"], torch.full((4,), 0.5))
+
+
 def test_randomization_test_rejects_bad_blocks(x):
     net = gap_net()
     explain = lambda m, x: grad_cam(m, x, "3", [0] * 4)  # noqa: E731
