@@ -70,7 +70,7 @@ def _numeros(x):
     x = x.tolist() if hasattr(x, "tolist") else x
     if isinstance(x, (list, tuple)):
         return [v for e in x for v in _numeros(e)]
-    return [x + 0.0]
+    return [float(x)]  # float() always gives a real float, whatever x pretends to be
 
 
 def _cerca(obtenido, esperado, tol=1e-6):
