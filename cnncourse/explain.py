@@ -526,7 +526,8 @@ def randomization_test(
 
     The change is measured per image against the original map with Spearman's rank
     correlation (:func:`scipy.stats.spearmanr`) and the structural similarity
-    (:func:`skimage.metrics.structural_similarity`, on maps scaled to [0, 1]).
+    (:func:`skimage.metrics.structural_similarity`, on maps scaled to [0, 1]); SciPy and
+    scikit-image come with the course's ``book`` extra and are imported only here.
 
     Parameters
     ----------
