@@ -394,21 +394,37 @@ class FinetuneResult:
     def plot(self, *, chance: float | None = None, title: str | None = None,
              control: dict[str, list[float]] | None = None) -> Any:
         """Loss and accuracy per epoch of both stages (:func:`cnncourse.plot.plot_history`)
-        with the change of strategy marked; ``control`` adds another run's validation
-        accuracy (e.g. the same recipe from random weights)."""
+        with the change of strategy marked; ``control`` (a history) adds another run's
+        validation accuracy, e.g. the same stage from random weights.
+
+        Examples
+        --------
+        >>> from cnncourse.train import FitResult
+        >>> h = {"epoch": [1], "train_loss": [1.0], "train_acc": [0.5], "val_loss": [0.9],
+        ...      "val_acc": [0.6], "lr": [0.1], "epoch_time_s": [2.0]}
+        >>> r = FitResult(h, 1, 1, 0.6, False, False, 1.5, 2.5, 10.0, "cpu", "x", 1, 0, 0)
+        >>> fig = FinetuneResult(r, r).plot(chance=0.25, control=h)
+        >>> [t.get_text() for t in fig.axes[1].texts]
+        ['estrategia 1', 'estrategia 2']
+        """
         from cnncourse.plot import plot_history
 
         fig = plot_history(self.history, chance=chance, title=title)
-        boundary = len(self.head_stage.history["epoch"]) + 0.5
+        first = len(self.head_stage.history["epoch"])
+        last = len(self.history["epoch"])
         for ax in fig.axes:
-            ax.axvline(boundary, color="black", linewidth=1, alpha=0.6)
+            ax.axvline(first + 0.5, color="black", linewidth=1, alpha=0.6)
+            for text, centre in (("estrategia 1", (1 + first) / 2),
+                                 ("estrategia 2", (first + 1 + last) / 2)):
+                ax.text(centre, 1.01, text, transform=ax.get_xaxis_transform(),
+                        ha="center", va="bottom", fontsize=8, color="dimgray")
         accuracy = fig.axes[1]
-        accuracy.annotate("estrategia 1 → 2", (boundary, 0.02), xytext=(4, 0),
-                          textcoords="offset points", fontsize=8)
         if control is not None:
             accuracy.plot(control["epoch"], control["val_acc"], "^--", color="tab:gray",
                           label="validación, pesos aleatorios")
-            accuracy.legend(loc="lower right", fontsize=8)
+        accuracy.legend(loc="center right", fontsize=8)
+        if title:
+            fig.suptitle(title, y=1.02)
         return fig
 
 
