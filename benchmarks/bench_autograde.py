@@ -10,6 +10,11 @@ time of the whole run.
     .venv/bin/python benchmarks/bench_autograde.py                  # 30 students, 1 job
     .venv/bin/python benchmarks/bench_autograde.py --jobs 2
     .venv/bin/python benchmarks/bench_autograde.py --assignment retropropagacion
+    .venv/bin/python benchmarks/bench_autograde.py --assignment all           # every assignment
+    .venv/bin/python benchmarks/bench_autograde.py --students 300 --jobs 2    # a large class
+
+Kernels run confined (cnncourse.grading.sandbox) as in a real autograde; the first line
+says which confinement this machine gives.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from pathlib import Path
 
 from cnncourse.grading import autograde, load_course
+from cnncourse.grading.sandbox import available
 from cnncourse.grading.simulate import KINDS, copy_course, write_submission, wrong_answers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,26 +35,33 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", default="tamanos_salida")
+    parser.add_argument("--assignment", default="tamanos_salida", help="an assignment, or 'all'")
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
+    print(f"confinement: {available()}")
+    everything = load_course(ROOT).assignments()
+    for assignment in everything if args.assignment == "all" else [args.assignment]:
+        bench(assignment, args.students, args.jobs)
 
+
+def bench(assignment: str, students: int, jobs: int) -> None:
+    """Grade a simulated class of one assignment and print the timings."""
     kinds = [kind for kind in KINDS if kind != "infinite_loop"]
-    wrong = wrong_answers(ROOT / "tests" / "wrong_answers" / args.assignment)
+    wrong = wrong_answers(ROOT / "tests" / "wrong_answers" / assignment)
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as scratch:
-        course = copy_course(load_course(ROOT), Path(scratch) / "course", [args.assignment])
-        for i in range(args.students):
+        course = copy_course(load_course(ROOT), Path(scratch) / "course", [assignment])
+        for i in range(students):
             kind = kinds[i % len(kinds)]
-            write_submission(course, args.assignment, f"alumno{i:03d}-{kind}", kind, course.submitted_dir,
+            write_submission(course, assignment, f"alumno{i:03d}-{kind}", kind, course.submitted_dir,
                              wrong=wrong[i % len(wrong)])
         start = time.perf_counter()
-        results = autograde(course, assignments=[args.assignment], jobs=args.jobs, progress=False)
+        results = autograde(course, assignments=[assignment], jobs=jobs, progress=False)
         wall = time.perf_counter() - start
     seconds = sorted(r.seconds for r in results if r.seconds)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"assignment {args.assignment}: {len(results)} notebooks, {len(seconds)} run through nbgrader, "
-          f"jobs={args.jobs}, {os.cpu_count()} CPUs, load average {load:.1f}")
+    print(f"assignment {assignment}: {len(results)} notebooks, {len(seconds)} run through nbgrader, "
+          f"jobs={jobs}, {os.cpu_count()} CPUs, load average {load:.1f}")
     print(f"median {statistics.median(seconds):.2f} s per graded notebook "
           f"(min {seconds[0]:.2f}, max {seconds[-1]:.2f})")
     print(f"wall {wall:.1f} s for the class: {wall / len(results):.2f} s per notebook, template and "

@@ -9,12 +9,14 @@ from its release and its wrong answers.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from cnncourse.grading import autograde, load_course, load_results, release, report
+from cnncourse.grading.guard import add_guards
 from cnncourse.grading.notebooks import fill_solutions, score_notebook
 from cnncourse.grading.simulate import KINDS, copy_course, write_submission, wrong_answers
 
@@ -114,7 +116,7 @@ def test_report_writes_the_csv_and_feedback_for_everyone(graded_class):
     for r in results:
         page = (course.feedback_dir / r.student / FIRST / f"{FIRST}.html").read_text(encoding="utf-8")
         if r.graded:  # nbgrader's feedback: the points of every test
-            assert "Score: " in page and "test_conv_sin_relleno" in page, r.student
+            assert "Nota: " in page and "Tu respuesta" in page and "test_conv_sin_relleno" in page, r.student
         else:
             assert "No se pudo corregir este cuaderno" in page and r.detail.split(".")[0] in page, r.student
         index = (course.feedback_dir / r.student / "index.html").read_text(encoding="utf-8")
@@ -157,6 +159,121 @@ def test_small_class_of_every_other_assignment(assignment, tmp_path):
     assert all(r.status == "graded" for r in results)
     # the partly right student gets what the wrong answer scores on its own
     first = course.source_notebooks(assignment)[0]
-    expected = score_notebook(fill_solutions(nbformat.read(first, as_version=4), wrong.solutions),
-                              cwd=first.parent).score
+    graded_source = nbformat.read(first, as_version=4)
+    add_guards(graded_source, where=assignment)  # what is graded: expected values as data, guards
+    expected = score_notebook(fill_solutions(graded_source, wrong.solutions), cwd=first.parent).score
     assert by_student["partly_right"][0].score == expected < by_student["partly_right"][0].max_score
+
+
+# Attacking students of the first assignment: each with its exact status, score and the
+# points its tests would have given (withheld for review). The partly right ones answer
+# with "olvida_2p" (9 points on their own) and cheat on top of it.
+ATTACKS = {
+    "attack_overwrite_other": (20, "graded", 0),
+    "attack_delete_other": (20, "graded", 0),
+    "attack_read_solutions": (20, "graded", 0),
+    "attack_swap_module": (0, "tampering", 0),
+    "attack_patch_builtins": (0, "tampering", 0),
+    "attack_obfuscated": (0, "tampering", 9),
+    "attack_ipython_exc_hook": (0, "tampering", 0),
+    "attack_ipython_ast_hook": (0, "tampering", 0),
+    "attack_patch_numpy": (0, "tampering", 0),
+    "attack_eq_always_true": (5, "graded", 0),
+    "attack_memory_at_once": (17, "graded; memory_limit", 0),
+    "attack_memory_numpy": (17, "graded; memory_limit", 0),
+    "attack_big_file": (17, "graded; disk_limit", 0),
+    "attack_many_files": (0, "disk_limit", 0),
+    "attack_fork_bomb": (0, "process_limit", 0),
+    "attack_fork_subprocess": (0, "process_limit", 0),
+}
+HONEST = {"perfect": (20, "graded", 0), "partly_right": (9, "graded", 0)}
+
+
+def _fingerprint(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def attacked_class(tmp_path_factory):
+    """Honest students and attackers aiming at them, at the solutions and at the grader."""
+    from cnncourse.grading.simulate import ATTACKS as KINDS_OF_ATTACK
+
+    course = copy_course(COURSE, tmp_path_factory.mktemp("attacked"), [FIRST])
+    wrong = _wrong(FIRST, "olvida_2p")
+    for kind in HONEST:
+        write_submission(course, FIRST, kind, kind, course.submitted_dir, wrong=wrong)
+    targets = {"victim": str(course.submitted_dir / "perfect"), "secret": str(course.source_dir)}
+    for kind in KINDS_OF_ATTACK:
+        write_submission(course, FIRST, kind, kind, course.submitted_dir, wrong=wrong, targets=targets)
+    before = {name: _fingerprint(course.root / name) for name in ("submitted/perfect", "submitted/partly_right",
+                                                                   "solutions", "exercises")}
+    results = autograde(course, assignments=[FIRST], timeout=TIMEOUT, jobs=2, require_confinement=True)
+    return course, results, before
+
+
+@pytest.mark.slow
+def test_every_attacker_gets_its_exact_status_and_score(attacked_class):
+    _, results, _ = attacked_class
+    got = {r.student: (r.score, r.status, r.withheld) for r in results}
+    assert got == {**ATTACKS, **HONEST}
+    for r in results:
+        assert r.detail and r.max_score == 20, r.student
+        if r.status.startswith("tampering"):
+            assert "retenida" in r.detail and "revise" in r.detail
+
+
+@pytest.mark.slow
+def test_attackers_change_nothing_of_anyone_else(attacked_class):
+    course, results, before = attacked_class
+    for name, files in before.items():
+        assert _fingerprint(course.root / name) == files, f"{name} changed during autograde"
+    graded = nbformat.read(course.autograded_dir / "attack_read_solutions" / FIRST / f"{FIRST}.ipynb", as_version=4)
+    outputs = json.dumps([c.get("outputs", []) for c in graded.cells])
+    assert "FUGA" not in outputs, "a kernel could read the solutions or another submission"
+    files = report(course)
+    assert files.problems == []
+    honest = (course.feedback_dir / "perfect" / FIRST / f"{FIRST}.html").read_text(encoding="utf-8")
+    assert "(Nota: 20.0 / 20.0)" in honest
+
+
+@pytest.mark.slow
+def test_the_instructor_gets_a_review_list_and_can_accept(attacked_class):
+    from cnncourse.grading.grades import accept_review
+
+    course, results, _ = attacked_class
+    with (course.autograded_dir / "review.csv").open(encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {s for s, (_, status, _) in ATTACKS.items() if status == "tampering"}
+    assert rows["attack_obfuscated"]["withheld"] == "9" and Path(rows["attack_obfuscated"]["notebook_path"]).is_file()
+    accepted = accept_review(course, "attack_obfuscated", FIRST)
+    assert [(r.score, r.status) for r in accepted] == [(9, "graded; reviewed")]
+    assert "attack_obfuscated" not in (course.autograded_dir / "review.csv").read_text(encoding="utf-8")
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(name)), None)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_chromium() is None, reason="no headless chromium (apt-get install chromium)")
+def test_feedback_reads_in_spanish_and_renders_formulas_offline_in_a_browser(graded_class):
+    import subprocess
+
+    course, results = graded_class
+    report(course)
+    page = course.feedback_dir / "perfect" / FIRST / f"{FIRST}.html"
+    assert (course.feedback_dir / "_static" / "mathjax" / "tex-chtml-full.js").is_file()
+    done = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+         "--virtual-time-budget=15000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    dom = done.stdout
+    assert "Tu respuesta" in dom and "Celda de pruebas" in dom and "Nota: " in dom, done.stderr[-2000:]
+    for english in ("Student's answer", "Grade cell", "Test cell", "Score:"):
+        assert english not in dom
+    assert "<mjx-container" in dom, "MathJax did not render the formulas"
+    assert "$$" not in dom.split("<body", 1)[1].split("<script", 1)[0] or "<mjx-container" in dom

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from cnncourse.grading import load_course
+from cnncourse.grading.guard import add_guards
 from cnncourse.grading.notebooks import fill_solutions, score_notebook
 from cnncourse.grading.simulate import wrong_answers
 
@@ -53,6 +54,7 @@ def _source_notebook(assignment: str, answer) -> nbformat.NotebookNode:
 @pytest.mark.parametrize(("assignment", "answer"), CASES)
 def test_wrong_answer_loses_points(assignment, answer):
     nb = _source_notebook(assignment, answer)  # the solution itself passes: see test_check_passes
+    add_guards(nb, where=assignment)  # as graded: expected values as data, integrity guards
     graded = score_notebook(fill_solutions(nb, answer.solutions), timeout=60, cwd=COURSE.source_dir / assignment)
     assert graded.score < graded.max_score, f"{answer.name} passes every test: the tests miss this mistake"
     missed = sorted(set(answer.fails) - set(graded.failed))

@@ -31,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--student", action="append", dest="students", help="grade only this student (repeatable)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded at the same time (default: 1)")
     grade.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
+    grade.add_argument("--require-confinement", action="store_true",
+                       help="refuse to grade where the kernels cannot be confined (no Landlock)")
+    grade.add_argument("--no-sandbox", action="store_true", help="run kernels unconfined (trusted notebooks only)")
+
+    review = commands.add_parser("review", help="list submissions whose points are withheld; accept one")
+    review.add_argument("--accept", nargs=2, metavar=("STUDENT", "ASSIGNMENT"), help="give back its withheld points")
 
     rep = commands.add_parser("report", help="grades CSV and HTML feedback")
     rep.add_argument("--csv", type=Path, default=None, help="CSV path (default: feedback/grades.csv)")
@@ -63,7 +69,13 @@ def _check(course, args) -> int:
 
 def _autograde(course, args) -> int:
     from cnncourse.grading.grades import autograde
+    from cnncourse.grading.sandbox import available
 
+    box = available()
+    if box["confined"] and not args.no_sandbox:
+        print(f"kernels confined: Landlock ABI {box['landlock']}, "
+              f"{'a uid of their own, ' if box['own_uid'] else ''}memory/file/disk/CPU/process limits",
+              file=sys.stderr)
     results = autograde(
         course,
         args.submitted,
@@ -71,6 +83,8 @@ def _autograde(course, args) -> int:
         students=args.students,
         jobs=args.jobs,
         timeout=args.timeout,
+        sandbox=not args.no_sandbox,
+        require_confinement=args.require_confinement,
     )
     if not results:
         print("no submissions to grade")
@@ -85,6 +99,26 @@ def _autograde(course, args) -> int:
             f"{len(results)} notebook(s); median {statistics.median(graded):.2f} s per graded notebook; "
             f"results in {_shown(course.autograded_dir, course)}/, gradebook.db"
         )
+    return 0
+
+
+def _review(course, args) -> int:
+    import csv
+
+    from cnncourse.grading.grades import REVIEW_FILE, accept_review
+
+    if args.accept:
+        for r in accept_review(course, *args.accept):
+            print(f"accepted {r.student} {r.assignment}/{r.notebook}: {r.row()['score']}/{r.row()['max_score']}")
+        return 0
+    path = course.autograded_dir / REVIEW_FILE
+    if not path.is_file():
+        print("nothing to review")
+        return 0
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            print(f"{row['student']}  {row['assignment']}/{row['notebook']}  withheld {row['withheld']}/"
+                  f"{row['max_score']}  {row['notebook_path']}\n    {row['detail']}")
     return 0
 
 
@@ -106,7 +140,7 @@ def _shown(path: Path, course) -> str:
     return str(path.relative_to(course.root)) if course.root in path.parents else str(path)
 
 
-_COMMANDS = {"release": _release, "check": _check, "autograde": _autograde, "report": _report}
+_COMMANDS = {"release": _release, "check": _check, "autograde": _autograde, "report": _report, "review": _review}
 
 if __name__ == "__main__":
     sys.exit(main())

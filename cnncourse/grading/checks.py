@@ -99,6 +99,7 @@ def check(course: Course | Path | str | None = None, assignments: list[str] | No
                 add(path.name, f"cannot read the source notebook: {error}")
                 continue
             _check_metadata(nb, lambda message, n=path.name: add(n, message))
+            _check_grading_imports(nb, lambda message, n=path.name: add(n, message))
             _check_solution_passes(course, path, lambda message, n=path.name: add(n, message))
             release = releases.pop(path.name, None)
             if release is None:
@@ -149,17 +150,44 @@ def _check_points_headings(nb, add) -> None:
             add(f"heading {heading!r} announces {points:g} points, its test cells are worth {counted:g}")
 
 
+def _check_grading_imports(nb, add) -> None:
+    """Hidden tests import neither reference code nor torch at grading time, unless they say why."""
+    from cnncourse.grading.guard import grading_imports
+
+    for cell in nb.cells:
+        if not is_test(cell):
+            continue
+        imports = grading_imports(cell.source)
+        reason = cell.get("metadata", {}).get("cnncourse", {}).get("grading_imports")
+        if imports and not (isinstance(reason, str) and reason.strip()):
+            add(f"test cell {grade_id(cell)!r} imports {sorted(set(imports))} at grading time: compute "
+                "expected values in a '### BEGIN EXPECTED' block, or say why in the cell metadata "
+                "\"cnncourse\": {\"grading_imports\": \"...\"} (docs/grading.md)")
+
+
 def _check_solution_passes(course: Course, path: Path, add) -> None:
+    """The solution passes every test as graded (EXPECTED blocks as literals, guards added)."""
+    import shutil
+
     from nbgrader.validator import Validator
 
     from cnncourse.grading.course import ensure_tools_on_path
+    from cnncourse.grading.releases import prepare_for_grading
 
-    ensure_tools_on_path()
-    try:
-        results = Validator(config=course.nbgrader_config()).validate(str(path))
-    except Exception as error:  # nbgrader refuses the notebook (e.g. corrupt metadata)
-        add(f"nbgrader cannot validate the solution: {type(error).__name__}: {error}")
-        return
+    with tempfile.TemporaryDirectory(prefix="cnncourse-check-") as scratch:
+        graded = Path(scratch) / path.name
+        shutil.copy(path, graded)
+        try:
+            prepare_for_grading(graded, where=path.stem)
+        except GradingError as error:
+            add(str(error))
+            return
+        try:
+            with ensure_tools_on_path():
+                results = Validator(config=course.nbgrader_config()).validate(str(graded))
+        except Exception as error:  # nbgrader refuses the notebook (e.g. corrupt metadata)
+            add(f"nbgrader cannot validate the solution: {type(error).__name__}: {error}")
+            return
     for cell in results.get("failed", []):
         error = strip_ansi(cell.get("raw_error", "")).strip().splitlines()
         add(f"the solution fails a test: {_first_line(cell['source'])!r}: {error[-1] if error else ''}")

@@ -21,7 +21,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 __all__ = ["Course", "GradingError", "load_course", "find_course_root"]
 
@@ -111,7 +111,7 @@ class Course:
         """The committed student notebooks of one assignment, sorted by name."""
         return sorted((self.release_dir / assignment).glob("*.ipynb"))
 
-    def nbgrader_config(self, root: Path | str | None = None, **overrides: Any):
+    def nbgrader_config(self, root: Path | str | None = None, **overrides: Any) -> Any:
         """A copy of the course configuration rooted at ``root`` (default: the course).
 
         ``overrides`` are ``"Section.name": value`` pairs, e.g.
@@ -166,23 +166,42 @@ def load_course(root: Path | str | None = None) -> Course:
     return Course(root=root, config=config)
 
 
-def ensure_tools_on_path() -> None:
-    """Make nbgrader's database creation work, and fast, from this process.
+@contextmanager
+def ensure_tools_on_path() -> Iterator[None]:
+    """Within the block, nbgrader's database creation works, and fast, from this process.
 
     A new gradebook records the head revision of nbgrader's database migrations, which
     nbgrader finds by running the ``alembic`` script: a second interpreter start (seconds
     on a busy machine), and a failure when the virtual environment's scripts folder is
-    not on PATH (``make test`` calls ``.venv/bin/python`` directly). Here the revision is
-    read in-process from the same migration scripts, and the scripts folder is put on
-    PATH for anything else nbgrader runs.
+    not on PATH (``make test`` calls ``.venv/bin/python`` directly). Inside the block the
+    revision is read in-process from the same migration scripts, and the scripts folder
+    is on PATH for anything else nbgrader runs; both are restored on the way out.
+
+    Examples
+    --------
+    >>> import os
+    >>> before = os.environ.get("PATH")
+    >>> with ensure_tools_on_path():
+    ...     inside = os.environ["PATH"]
+    >>> os.environ.get("PATH") == before
+    True
     """
     import nbgrader.api
 
     scripts = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    if scripts not in path.split(os.pathsep):
-        os.environ["PATH"] = scripts + (os.pathsep + path if path else "")
+    saved_path = os.environ.get("PATH")
+    saved_version = nbgrader.api.get_alembic_version
+    if scripts not in (saved_path or "").split(os.pathsep):
+        os.environ["PATH"] = scripts + (os.pathsep + saved_path if saved_path else "")
     nbgrader.api.get_alembic_version = _alembic_head
+    try:
+        yield
+    finally:
+        nbgrader.api.get_alembic_version = saved_version
+        if saved_path is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = saved_path
 
 
 @functools.lru_cache(maxsize=1)
@@ -193,7 +212,7 @@ def _alembic_head() -> str:
     return ScriptDirectory(ALEMBIC_DIR).get_current_head()
 
 
-def run_converter(converter_class, config, **attributes: Any) -> dict[str, Any]:
+def run_converter(converter_class: type, config: Any, **attributes: Any) -> dict[str, Any]:
     """Run one nbgrader converter in this process and report how it went.
 
     Parameters
@@ -214,22 +233,21 @@ def run_converter(converter_class, config, **attributes: Any) -> dict[str, Any]:
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
-    ensure_tools_on_path()
-    coursedir = CourseDirectory(config=config)
-    for name in ("assignment_id", "student_id", "notebook_id"):
-        if name in attributes:
-            setattr(coursedir, name, attributes.pop(name))
-    converter = converter_class(coursedir=coursedir, config=config)
-    for name, value in attributes.items():
-        setattr(converter, name, value)
-    with quiet_warnings():
+    with quiet_warnings(), ensure_tools_on_path():
+        coursedir = CourseDirectory(config=config)
+        for name in ("assignment_id", "student_id", "notebook_id"):
+            if name in attributes:
+                setattr(coursedir, name, attributes.pop(name))
+        converter = converter_class(coursedir=coursedir, config=config)
+        for name, value in attributes.items():
+            setattr(converter, name, value)
         result = capture_log(converter)
     result.setdefault("log", "")
     return result
 
 
 @contextmanager
-def quiet_warnings():
+def quiet_warnings() -> Iterator[None]:
     """Silence the warnings nbgrader's own code triggers (SQLAlchemy, nbformat ids)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -46,7 +46,7 @@ from cnncourse.grading.releases import generate
 from cnncourse.grading.sandbox import Limits, Sandbox, available, kill_uid, read_status
 from cnncourse.grading.staging import stage_submission
 
-__all__ = ["NotebookResult", "STATUS", "autograde", "load_results"]
+__all__ = ["NotebookResult", "STATUS", "autograde", "load_results", "accept_review", "write_review_list"]
 
 RESULTS_FILE = "grading_results.json"
 
@@ -73,6 +73,7 @@ STATUS = {
     "process_limit": "el cuaderno creó demasiados procesos",
     "cpu_limit": "el cuaderno superó el límite de tiempo de CPU",
     "tampering": "el cuaderno manipula el entorno de corrección: nota pendiente de revisión",
+    "reviewed": "revisado por el profesor",
 }
 
 _FAILURE_DETAIL = {
@@ -137,6 +138,7 @@ class NotebookResult:
     cells: dict[str, list] = field(default_factory=dict)  # grade id -> [score or None, max]
     seconds: float = 0.0
     source_hash: str = ""
+    withheld: float = 0.0  # points the tests gave a submission under review (``tampering``)
 
     @property
     def graded(self) -> bool:
@@ -269,6 +271,7 @@ def autograde(
         _publish_notebooks(course, work, replace_all=not students, assignments=assignments, students=chosen)
         everything = sorted(kept + results, key=_order)
         _save_results(course, everything)
+        write_review_list(course, everything)
         _write_gradebook(course, scratch / "template" / "gradebook.db", everything)
     return results
 
@@ -425,6 +428,8 @@ def _grade_job(job: _Job) -> list[dict]:
         stopped = _stopped_by_sandbox(sandboxed)
         if stopped is None and outcome["success"] and graded.is_file():
             result = _read_grades(job, root, name, graded, stage)
+            staged_nb = root / course.submitted_dir.name / _INSIDE / job.assignment / f"{name}.ipynb"
+            _withhold_if_tampered(result, staged_nb, graded)
         else:
             log = outcome["log"] + outcome.get("error", "")
             failure = stopped or _classify_failure(log)
@@ -435,6 +440,45 @@ def _grade_job(job: _Job) -> list[dict]:
         result.seconds = round(time.perf_counter() - start, 3)
         results.append(result)
     return [asdict(r) for r in results]
+
+
+def _withhold_if_tampered(result: NotebookResult, staged: Path, graded: Path) -> None:
+    """Status ``tampering`` and points withheld when the submission changes the grading environment.
+
+    Two independent sources: the student's own code read outside the kernel
+    (:func:`cnncourse.grading.guard.scan_submission`) and the integrity guard that ran
+    inside it at the end of each test cell.
+    """
+    import nbformat
+
+    from cnncourse.grading.guard import TAMPER_MARKER, scan_submission
+    from cnncourse.grading.notebooks import is_locked
+
+    submitted = nbformat.read(staged, as_version=4)
+    editable = [c.source for c in submitted.cells if c.cell_type == "code" and not is_locked(c)]
+    findings = scan_submission(editable)
+    executed = nbformat.read(graded, as_version=4)
+    for cell in executed.cells:
+        for out in cell.get("outputs", []):
+            text = str(out.get("evalue", "")) + "".join(out.get("traceback", []))
+            if TAMPER_MARKER in text:
+                message = next((line for line in str(out.get("evalue", "")).splitlines() if TAMPER_MARKER in line), "")
+                findings.append(f"la comprobación de integridad de {grade_id(cell)} falló "
+                                f"({message.replace(TAMPER_MARKER + ': ', '')})")
+    if not findings:
+        return
+    findings = list(dict.fromkeys(findings))
+    result.withheld = result.score
+    result.score = 0.0
+    result.cells = {key: [0.0 if value is not None else None, top] for key, (value, top) in result.cells.items()}
+    notes = [code for code in result.status.split("; ") if code != "graded"]
+    result.status = "; ".join(["tampering", *notes])
+    result.detail = (
+        "Tu cuaderno modifica el entorno de corrección (" + "; ".join(findings) + "). Las pruebas le "
+        f"dan {_number(result.withheld)} de {_number(result.max_score)} puntos, pero la nota queda "
+        "retenida en 0 hasta que el profesor revise la entrega. Si se trata de un error, explícaselo; "
+        "para la próxima entrega, no cambies funciones de Python, de numpy ni del intérprete."
+    )
 
 
 def _sandbox(job: _Job, root: Path, name: str) -> Sandbox | None:
@@ -585,6 +629,78 @@ def _publish_notebooks(course: Course, work: list[_Job], *, replace_all: bool, a
         graded = Path(job.root) / course.autograded_dir.name / _INSIDE / job.assignment
         if graded.is_dir() and any(graded.glob("*.ipynb")):
             shutil.copytree(graded, target)
+
+
+REVIEW_FILE = "review.csv"
+
+
+def write_review_list(course: Course, results: list[NotebookResult]) -> Path | None:
+    """``autograded/review.csv``: the submissions whose points are withheld, for the instructor.
+
+    One row per notebook with status ``tampering``: what was found, the points its tests
+    gave (``withheld``) and the graded notebook to look at. Accept one with
+    ``python -m cnncourse.grading review --accept STUDENT ASSIGNMENT``. The file is
+    removed when nothing needs review.
+    """
+    import csv
+
+    path = course.autograded_dir / REVIEW_FILE
+    rows = [r for r in results if r.status.split("; ")[0] == "tampering"]
+    if not rows:
+        path.unlink(missing_ok=True)
+        return None
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "notebook", "withheld", "max_score", "notebook_path", "detail"])
+        for r in rows:
+            graded = course.autograded_dir / r.student / r.assignment / f"{r.notebook}.ipynb"
+            writer.writerow([r.student, r.assignment, r.notebook, _number(r.withheld), _number(r.max_score),
+                             str(graded), r.detail])
+    return path
+
+
+def accept_review(course: Course | Path | str | None, student: str, assignment: str) -> list[NotebookResult]:
+    """Give back the withheld points of a reviewed submission (status ``graded; reviewed``).
+
+    Raises
+    ------
+    GradingError
+        If that submission has nothing under review.
+    """
+    course = course if isinstance(course, Course) else load_course(course)
+    results = load_results(course)
+    changed = []
+    for r in results:
+        if r.student == student and r.assignment == assignment and r.status.split("; ")[0] == "tampering":
+            r.score, r.withheld = r.withheld, 0.0
+            r.status = "; ".join(["graded", *r.status.split("; ")[1:], "reviewed"])
+            r.detail = "Corregido automáticamente; el profesor revisó la entrega y aceptó la nota. " + r.detail
+            changed.append(r)
+    if not changed:
+        raise GradingError(f"nothing under review for student {student!r} in {assignment!r}")
+    # the per-test points of a reviewed notebook are in its graded copy
+    for r in changed:
+        _restore_cells(course, r)
+    _save_results(course, results)
+    write_review_list(course, results)
+    import tempfile as _tempfile
+
+    with _tempfile.TemporaryDirectory(prefix="cnncourse-review-") as scratch:
+        generate(course, sorted({x.assignment for x in results}), Path(scratch), database=True)
+        _write_gradebook(course, Path(scratch) / "gradebook.db", results)
+    return changed
+
+
+def _restore_cells(course: Course, result: NotebookResult) -> None:
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    graded = course.autograded_dir / result.student / result.assignment / f"{result.notebook}.ipynb"
+    nb = nbformat.read(graded, as_version=4)
+    for cell in nb.cells:
+        if is_test(cell):
+            score, top = determine_grade(cell)
+            result.cells[grade_id(cell)] = [float(score or 0.0), float(top)]
 
 
 def _save_results(course: Course, results: list[NotebookResult]) -> None:

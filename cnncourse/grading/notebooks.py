@@ -38,31 +38,31 @@ HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 
 
-def nbgrader_meta(cell) -> dict:
+def nbgrader_meta(cell: Mapping[str, Any]) -> dict:
     """The cell's nbgrader metadata (empty for an ordinary cell)."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return meta if isinstance(meta, dict) else {}
 
 
-def grade_id(cell) -> str | None:
+def grade_id(cell: Mapping[str, Any]) -> str | None:
     return nbgrader_meta(cell).get("grade_id") or None
 
 
-def is_solution(cell) -> bool:
+def is_solution(cell: Mapping[str, Any]) -> bool:
     return bool(nbgrader_meta(cell).get("solution"))
 
 
-def is_test(cell) -> bool:
+def is_test(cell: Mapping[str, Any]) -> bool:
     """An autograded test cell: a code cell with ``grade: true``."""
     return bool(nbgrader_meta(cell).get("grade")) and cell.get("cell_type") == "code"
 
 
-def is_locked(cell) -> bool:
+def is_locked(cell: Mapping[str, Any]) -> bool:
     meta = nbgrader_meta(cell)
     return bool(meta.get("locked")) or (bool(meta.get("grade")) and not meta.get("solution"))
 
 
-def cells_by_id(nb) -> dict[str, Any]:
+def cells_by_id(nb: Any) -> dict[str, Any]:
     """Map each grade id to its first cell."""
     found: dict[str, Any] = {}
     for cell in nb.cells:
@@ -111,7 +111,7 @@ def visible_source(source: str) -> str:
     return "\n".join(line for i, line in enumerate(lines) if i not in hidden)
 
 
-def secret_lines(nb, *, min_length: int = 20) -> set[str]:
+def secret_lines(nb: Any, *, min_length: int = 20) -> set[str]:
     """Stripped lines that only occur inside solution or hidden-test regions.
 
     A release that contains one of them leaks a solution or a hidden test. Lines shorter
@@ -162,7 +162,7 @@ def has_visible_assert(source: str) -> bool:
     return False
 
 
-def fill_solutions(nb, solutions: Mapping[str, str]):
+def fill_solutions(nb: Any, solutions: Mapping[str, str]) -> Any:
     """A copy of ``nb`` whose solution cells hold the given code.
 
     Parameters
@@ -207,7 +207,7 @@ class NotebookScore:
         return [key for key, (score, top) in self.cells.items() if score < top]
 
 
-def score_notebook(nb, *, timeout: int = 60, cwd: Path | str | None = None) -> NotebookScore:
+def score_notebook(nb: Any, *, timeout: int = 60, cwd: Path | str | None = None) -> NotebookScore:
     """Execute a notebook in a fresh kernel and score its test cells as nbgrader does.
 
     A test cell earns its points when it runs without an error (nbgrader also
@@ -219,10 +219,9 @@ def score_notebook(nb, *, timeout: int = 60, cwd: Path | str | None = None) -> N
 
     from cnncourse.grading.course import ensure_tools_on_path
 
-    ensure_tools_on_path()
     executed = copy.deepcopy(nb)
     resources = {"metadata": {"path": str(cwd or Path.cwd())}}
-    with setenv(NBGRADER_EXECUTION="autograde"):
+    with setenv(NBGRADER_EXECUTION="autograde"), ensure_tools_on_path():
         executed, _ = Execute(timeout=timeout).preprocess(executed, resources)
     cells = {}
     for cell in executed.cells:

@@ -16,7 +16,27 @@ from pathlib import Path
 
 from cnncourse.grading.course import Course, GradingError, error_summary, load_course, run_converter
 
-__all__ = ["generate", "release"]
+__all__ = ["generate", "release", "prepare_for_grading"]
+
+
+def prepare_for_grading(path: Path, *, where: str = "") -> None:
+    """Rewrite a source notebook as it is graded: EXPECTED blocks as literals, guards added.
+
+    Raises
+    ------
+    GradingError
+        If an EXPECTED block fails or does not give literal values.
+    """
+    import nbformat
+
+    from cnncourse.grading.guard import add_guards
+
+    nb = nbformat.read(path, as_version=4)
+    try:
+        add_guards(nb, where=where)
+    except ValueError as error:
+        raise GradingError(str(error)) from error
+    nbformat.write(nb, str(path))
 
 
 def generate(course: Course, assignments: list[str], root: Path, *, database: bool = False) -> Path:
@@ -44,6 +64,9 @@ def generate(course: Course, assignments: list[str], root: Path, *, database: bo
             root / course.source_dir.name / assignment,
             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
         )
+        if database:  # what will be graded: expected values as data, a guard in every test cell
+            for path in sorted((root / course.source_dir.name / assignment).glob("*.ipynb")):
+                prepare_for_grading(path, where=f"{assignment}/{path.stem}")
         outcome = run_converter(
             GenerateAssignment, config, assignment_id=assignment, force=True, create_assignment=True
         )

@@ -19,6 +19,7 @@ import html
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from cnncourse.grading.grades import STATUS, NotebookResult, load_results
 from cnncourse.grading.course import Course, GradingError, error_summary, load_course, run_converter
@@ -75,15 +76,56 @@ def _nbgrader_feedback(course: Course, results: list[NotebookResult], written: R
 
     for result in results:  # no page from an earlier run may survive a new status
         (course.feedback_dir / result.student / result.assignment / f"{result.notebook}.html").unlink(missing_ok=True)
+    config = spanish_feedback_config(course.nbgrader_config())
+    mathjax = copy_mathjax(course)
+    if mathjax is None:
+        written.problems.append("no MathJax found (book/_static/mathjax): formulas in the feedback stay as LaTeX")
     for assignment in sorted({r.assignment for r in results if r.graded}):
-        outcome = run_converter(
-            GenerateFeedback, course.nbgrader_config(), assignment_id=assignment, student_id="*", force=True
-        )
+        outcome = run_converter(GenerateFeedback, config, assignment_id=assignment, student_id="*", force=True)
         if not outcome["success"]:
             written.problems.append(
                 f"{assignment}: nbgrader generate_feedback failed for some students: "
                 f"{error_summary(outcome['log'] + outcome.get('error', ''))}"
             )
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def spanish_feedback_config(config: Any) -> Any:
+    """nbgrader's configuration with the Spanish feedback template (``templates/feedback_es``).
+
+    It goes through nbgrader's own mechanism, ``HTMLExporter.template_name`` and
+    ``extra_template_basedirs``; the template is nbgrader's, translated, with MathJax 3
+    loaded from ``feedback/_static/mathjax`` (see :func:`copy_mathjax`).
+    """
+    import nbgrader
+
+    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    config.HTMLExporter.template_name = "feedback_es"
+    config.HTMLExporter.exclude_input_prompt = True  # no English "In [1]:"
+    config.HTMLExporter.exclude_output_prompt = True
+    config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
+    return config
+
+
+def copy_mathjax(course: Course) -> Path | None:
+    """Copy the book's MathJax (``book/_static/mathjax``) to ``feedback/_static/mathjax``.
+
+    Looks in the course first, then next to the installed package (a source checkout).
+    Returns the copy, or None when there is no MathJax to copy.
+    """
+    import shutil
+
+    for root in (course.root, Path(__file__).resolve().parents[2]):
+        source = root / "book" / "_static" / "mathjax"
+        if (source / "tex-chtml-full.js").is_file():
+            target = course.feedback_dir / "_static" / "mathjax"
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(source, target)
+            return target
+    return None
 
 
 def _student_pages(course: Course, student: str, rows: list[NotebookResult], written: ReportFiles) -> None:

@@ -543,7 +543,7 @@ def _nbgrader_classes() -> dict[str, type]:
 
         sandbox_argv = List(Unicode(), default_value=[], help="the wrapper command, without '--'").tag(config=True)
 
-        def format_kernel_cmd(self, extra_arguments=None):
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             command = super().format_kernel_cmd(extra_arguments)
             return [*self.sandbox_argv, "--", *command] if self.sandbox_argv else command
 

@@ -28,6 +28,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cnncourse.grading.course import Course, load_course
 from cnncourse.grading.notebooks import (
@@ -45,6 +46,7 @@ __all__ = [
     "wrong_answers",
     "solved",
     "KINDS",
+    "ATTACKS",
     "write_submission",
     "copy_course",
 ]
@@ -85,7 +87,7 @@ def wrong_answers(folder: Path | str) -> list[WrongAnswer]:
     return [load_wrong_answer(path) for path in sorted(Path(folder).glob("*.py")) if path.name != "__init__.py"]
 
 
-def solved(release, source, solutions: dict[str, str] | None = None):
+def solved(release: Any, source: Any, solutions: dict[str, str] | None = None) -> Any:
     """A release notebook as a student who copied the reference solution would hand in.
 
     ``solutions`` (grade id -> source) replaces some of those cells, e.g. with a
@@ -184,6 +186,151 @@ def _invalid_notebook(release, source, wrong):
     return {"": "esto no es un cuaderno: lo guardé como texto\n"}
 
 
+# Attacks: written the way a determined student would, each prepended to a solution cell
+# (``@VICTIM@`` and ``@SECRET@`` are filled by write_submission's ``targets``).
+
+
+def _attack(code: str, *, wrong_answer: bool = False, first: bool = False, after: str = ""):
+    def kind(release: Any, source: Any, wrong: WrongAnswer | None) -> dict[str, Any]:
+        nb = solved(release, source, wrong.solutions if wrong_answer else None)
+        cells = [c for c in nb.cells if is_solution(c) and c.cell_type == "code"]
+        cell = cells[0] if first else cells[-1]
+        cell.source = code + "\n" + cell.source + after
+        return {"": nb}
+
+    return kind
+
+
+_OVERWRITE = """
+import glob, os
+for _ruta in glob.glob("@VICTIM@" + "/**/*.ipynb", recursive=True) + ["@VICTIM@"]:
+    try:
+        with open(_ruta, "w") as _f:
+            _f.write("{}")
+    except OSError:
+        pass
+for _pid in os.listdir("/proc"):  # buscar la carpeta del curso en los demás procesos
+    try:
+        _cwd = os.readlink(f"/proc/{_pid}/cwd")
+        for _ruta in glob.glob(_cwd + "/submitted/*/*/*.ipynb"):
+            open(_ruta, "w").write("{}")
+    except OSError:
+        pass
+"""
+_DELETE = """
+import os, shutil
+for _ruta in ["@VICTIM@", "@SECRET@"]:
+    try:
+        shutil.rmtree(_ruta) if os.path.isdir(_ruta) else os.remove(_ruta)
+    except OSError:
+        pass
+"""
+_READ = """
+import os
+for _ruta in ["@SECRET@", "@VICTIM@"]:
+    for _raiz, _carpetas, _archivos in os.walk(_ruta) if os.path.isdir(_ruta) else [("", [], [_ruta])]:
+        for _nombre in _archivos:
+            try:
+                print("FUGA", open(os.path.join(_raiz, _nombre)).read()[:80])
+            except OSError:
+                pass
+"""
+_SWAP_MODULE = """
+import sys, types
+_falso = types.ModuleType("cnncourse.grading.own_code")
+_falso.foreign_calls = lambda *args, **kwargs: []
+sys.modules["cnncourse.grading.own_code"] = _falso
+"""
+_PATCH_BUILTINS = """
+import builtins
+_isinstance = builtins.isinstance
+builtins.isinstance = lambda objeto, clase: True if clase is ValueError else _isinstance(objeto, clase)
+"""
+_OBFUSCATED = """
+_b = __import__("built" + "ins")
+_real = getattr(_b, "ty" + "pe")
+"""
+_IPYTHON_HOOK = """
+get_ipython().set_custom_exc((AssertionError,), lambda shell, etype, evalue, tb, tb_offset=None: None)
+"""
+_AST_HOOK = """
+import ast as _ast
+class _SinAsserts(_ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return _ast.Pass()
+get_ipython().ast_transformers.append(_SinAsserts())
+"""
+_PATCH_NUMPY = """
+import numpy as np
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+"""
+_EQ_ALWAYS = """
+class _Siempre(int):
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = int.__hash__
+"""
+_MEMORY_AT_ONCE = "_bloque = bytearray(64 * 2**30)\n"
+_MEMORY_NUMPY = "import numpy as _np\n_matriz = _np.ones((2**17, 2**17))\n"
+_BIG_FILE = """
+with open("relleno.bin", "wb") as _f:
+    while True:
+        _f.write(b"x" * 2**22)
+"""
+_MANY_FILES = """
+import itertools
+for _i in itertools.count():
+    with open(f"relleno{_i}.bin", "wb") as _f:
+        _f.write(b"x" * 2**22)
+"""
+_FORK_BOMB = """
+import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass
+"""
+_FORK_SUBPROCESS = """
+import subprocess, sys
+_hijos = []
+while True:
+    try:
+        _hijos.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]))
+    except OSError:
+        pass
+"""
+
+#: Attack kinds: what each does is in its name; see tests/test_grading_e2e.py for what each gets.
+ATTACKS = {
+    "attack_overwrite_other": _attack(_OVERWRITE),
+    "attack_delete_other": _attack(_DELETE),
+    "attack_read_solutions": _attack(_READ),
+    "attack_swap_module": _attack(_SWAP_MODULE, wrong_answer=True, first=True),
+    "attack_patch_builtins": _attack(_PATCH_BUILTINS, wrong_answer=True, first=True),
+    "attack_obfuscated": _attack(_OBFUSCATED, wrong_answer=True, first=True),
+    "attack_ipython_exc_hook": _attack(_IPYTHON_HOOK, wrong_answer=True, first=True),
+    "attack_ipython_ast_hook": _attack(_AST_HOOK, wrong_answer=True, first=True),
+    "attack_patch_numpy": _attack(_PATCH_NUMPY, wrong_answer=True, first=True),
+    "attack_eq_always_true": _attack(_EQ_ALWAYS, wrong_answer=True, first=True, after="""
+
+_calcular = tamano_salida_conv
+
+
+def tamano_salida_conv(n, f, p=0, s=1):  # "Tamaños de salida": un resultado que se da por bueno siempre
+    return _Siempre(_calcular(n, f, p, s))
+"""),
+    "attack_memory_at_once": _attack(_MEMORY_AT_ONCE),
+    "attack_memory_numpy": _attack(_MEMORY_NUMPY),
+    "attack_big_file": _attack(_BIG_FILE),
+    "attack_many_files": _attack(_MANY_FILES),
+    "attack_fork_bomb": _attack(_FORK_BOMB),
+    "attack_fork_subprocess": _attack(_FORK_SUBPROCESS),
+}
+
 #: Kinds of simulated students; ``partly_right`` and ``edited_tests`` need a wrong answer.
 KINDS = {
     "perfect": _perfect,
@@ -210,16 +357,22 @@ def write_submission(
     submitted: Path | str,
     *,
     wrong: WrongAnswer | None = None,
+    targets: dict[str, str] | None = None,
 ) -> Path:
     """Write ``submitted/<student>/<assignment>/`` as a student of ``kind`` would.
 
     The first notebook of the assignment gets the treatment; any other notebooks are
-    handed in solved. Returns the submission folder.
+    handed in solved. ``kind`` is one of :data:`KINDS` or :data:`ATTACKS`; attacks take
+    ``targets``: ``victim`` (another student's submission) and ``secret`` (e.g. the
+    solutions folder). Returns the submission folder.
     """
     import nbformat
 
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
+    kinds = {**KINDS, **ATTACKS}
+    if kind not in kinds:
+        raise ValueError(f"kind must be one of {sorted(kinds)}, got {kind!r}")
+    if kind in ATTACKS and wrong is None:
+        raise ValueError(f"kind {kind!r} needs a wrong answer (wrong=...)")
     if kind in ("partly_right", "edited_tests") and wrong is None:
         raise ValueError(f"kind {kind!r} needs a wrong answer (wrong=...)")
     folder = Path(submitted) / student / assignment
@@ -229,7 +382,11 @@ def write_submission(
         release = nbformat.read(release_path, as_version=4)
         source = nbformat.read(course.source_dir / assignment / release_path.name, as_version=4)
         if index == 0:
-            files = KINDS[kind](release, source, wrong)
+            files = kinds[kind](release, source, wrong)
+            if kind in ATTACKS:
+                fill = {"victim": "/nonexistent", "secret": "/nonexistent", **(targets or {})}
+                for cell in files[""].cells:
+                    cell.source = cell.source.replace("@VICTIM@", fill["victim"]).replace("@SECRET@", fill["secret"])
         else:
             files = {"": solved(release, source)}
         for name, content in files.items():
