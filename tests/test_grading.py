@@ -275,3 +275,31 @@ def test_partial_regrade_refuses_when_the_solutions_changed(tmp_path):
         autograde(course, students=["ana"])
     with pytest.raises(GradingError, match=r"for student\(s\) \['zoe'\]"):
         autograde(course, students=["zoe"])
+
+
+def test_check_flags_grading_time_imports_unless_the_cell_says_why():
+    from cnncourse.grading.checks import _check_grading_imports
+
+    nb = nbformat.read(COURSE.source_dir / FIRST / f"{FIRST}.ipynb", as_version=4)
+    cell = cells_by_id(nb)["test_pool"]
+    cell.source = cell.source.replace("### END HIDDEN TESTS", "import torch as _t\n### END HIDDEN TESTS")
+    found: list[str] = []
+    _check_grading_imports(nb, found.append)
+    assert len(found) == 1 and "'test_pool' imports ['torch'] at grading time" in found[0]
+    cell.metadata["cnncourse"] = {"grading_imports": "la prueba construye un modelo de referencia"}
+    found.clear()
+    _check_grading_imports(nb, found.append)
+    assert found == []
+
+
+def test_ensure_tools_on_path_restores_path_and_nbgrader():
+    import os
+
+    import nbgrader.api
+
+    from cnncourse.grading.course import ensure_tools_on_path
+
+    path, version = os.environ.get("PATH"), nbgrader.api.get_alembic_version
+    with ensure_tools_on_path():
+        assert nbgrader.api.get_alembic_version is not version
+    assert os.environ.get("PATH") == path and nbgrader.api.get_alembic_version is version

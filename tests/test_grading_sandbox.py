@@ -129,3 +129,17 @@ def test_filling_the_disk_with_many_files_is_stopped(tmp_path):
                 f.write(b"x" * 2**20)
     """, limits=Limits(file_size=2**20, disk=16 * 2**20), timeout=60)
     assert status["event"] == "disk" and done.returncode == 128 + 9
+
+
+def test_autograde_refuses_or_warns_when_kernels_cannot_be_confined(tmp_path, monkeypatch, capsys):
+    from cnncourse.grading import GradingError, autograde, grades, load_course
+    from cnncourse.grading.simulate import copy_course
+
+    course = copy_course(load_course(ROOT), tmp_path / "course", ["tamanos_salida"])
+    course.submitted_dir.mkdir()
+    monkeypatch.setattr(grades, "available", lambda: {"landlock": 0, "own_uid": False, "rlimits": True,
+                                                      "confined": False})
+    with pytest.raises(GradingError, match="cannot confine"):
+        autograde(course, require_confinement=True, progress=False)
+    assert autograde(course, progress=False) == []
+    assert "UNCONFINED" in capsys.readouterr().err
