@@ -192,7 +192,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.mark.slow
 def test_gpu_check_cpu_smoke_writes_both_records(tmp_path):
     """scripts/gpu_check.sh --cpu-smoke runs every code path of the device check on the
     CPU with tiny sizes (no compile), so that the GPU script cannot rot unnoticed."""
