@@ -230,8 +230,12 @@ def _guarded(name: str, budget: Budget, need_s: float, log: Callable[[str], None
 
 
 def alexnet_part(env: dict[str, Any], device: torch.device, budget: Budget, smoke: bool,
-                 log: Callable[[str], None]) -> dict[str, Any]:
-    """AlexNet's step benchmarks and a short run of its full recipe on generated data."""
+                 log: Callable[[str], None], phase: str,
+                 record: dict[str, Any] | None) -> dict[str, Any]:
+    """AlexNet's step benchmarks and a short run of its full recipe on generated data.
+
+    Phase ``'eager'``: the eager steps and the run; phase ``'compiled'``: the compiled
+    steps, added to ``record``."""
     recipe = alexnet_recipe("full")
     seed = env["seed"]
     with torch.device("meta"):
@@ -241,7 +245,10 @@ def alexnet_part(env: dict[str, Any], device: torch.device, budget: Budget, smok
     peak = env["peak_tflops_bf16"]
     steps, warmup = (1, 0) if smoke else (50, 10)
     # (compile, batch): the recipe's batch and a larger one eager, the larger compiled.
-    runs = ((False, 2),) if smoke else ((False, 128), (False, 256), (True, 256))
+    if phase == "compiled":
+        runs = () if smoke else ((True, 256),)
+    else:
+        runs = ((False, 2),) if smoke else ((False, 128), (False, 256))
     benchmarks = {}
     for compile, batch in runs:
         name = f"{'compiled' if compile else 'eager'}_batch{batch}"
@@ -285,18 +292,26 @@ def alexnet_part(env: dict[str, Any], device: torch.device, budget: Budget, smok
             "Imagenette's accuracy")
         return record
 
-    full_run = _guarded("AlexNet full recipe, generated data", budget, 60, log, run)
-    return {**env, "schema": SCHEMA, "model": "cnncourse.models.alexnet (paper, 227x227)",
-            "weights": "random (He initialisation, as the recipe trains from scratch)",
-            "data": "random tensors for the steps; generated shapes for the run",
-            "forward_flops_per_image": forward, "step_benchmarks": benchmarks,
-            "full_recipe_run": full_run}
+    record = record or {
+        **env, "schema": SCHEMA, "model": "cnncourse.models.alexnet (paper, 227x227)",
+        "weights": "random (He initialisation, as the recipe trains from scratch)",
+        "data": "random tensors for the steps; generated shapes for the run",
+        "forward_flops_per_image": forward, "step_benchmarks": {}}
+    record["step_benchmarks"].update(benchmarks)
+    if phase == "eager":
+        record["full_recipe_run"] = _guarded("AlexNet full recipe, generated data", budget,
+                                             60, log, run)
+    return record
 
 
 def vgg16_part(env: dict[str, Any], device: torch.device, budget: Budget, smoke: bool,
-               log: Callable[[str], None]) -> dict[str, Any]:
+               log: Callable[[str], None], phase: str,
+               record: dict[str, Any] | None) -> dict[str, Any]:
     """VGG16 fine-tuning: step benchmarks of both strategies and one epoch of each
-    stage of the full recipe on generated data of Flowers-102's size."""
+    stage of the full recipe on generated data of Flowers-102's size.
+
+    Phase ``'eager'``: the eager steps and the epochs; phase ``'compiled'``: the
+    compiled steps, added to ``record``."""
     from cnncourse.train import vgg16_flowers_recipe
     from cnncourse.transfer import freeze_backbone, unfreeze
 
@@ -312,7 +327,7 @@ def vgg16_part(env: dict[str, Any], device: torch.device, budget: Budget, smoke:
     peak = env["peak_tflops_bf16"]
     steps, warmup = (1, 0) if smoke else (30, 8)
     batch = 2 if smoke else recipe.all_stage.batch_size
-    compiles = (False,) if smoke else (False, True)
+    compiles = (False,) if phase == "eager" else (() if smoke else (True,))
     benchmarks = {}
     for strategy, flops in (("frozen_backbone", forward + 2 * head), ("all_layers", 3 * forward)):
         for compile in compiles:
@@ -367,15 +382,19 @@ def vgg16_part(env: dict[str, Any], device: torch.device, budget: Budget, smoke:
             f"real photos not included); the accuracies mean nothing")
         return record
 
-    epochs_run = _guarded("VGG16 recipe, one epoch per stage", budget, 60, log, run)
-    return {**env, "schema": SCHEMA,
-            "model": f"torchvision vgg16, head 4096 -> {recipe.num_classes}, "
-                     f"{size}x{size} inputs",
-            "weights": "random: the device has no network, so the ImageNet weights cannot "
-                       "be downloaded (speed does not depend on the values of the weights)",
-            "data": "random tensors for the steps; generated shapes for the epochs",
-            "forward_flops_per_image": forward, "head_flops_per_image": head,
-            "step_benchmarks": benchmarks, "recipe_epochs": epochs_run}
+    record = record or {
+        **env, "schema": SCHEMA,
+        "model": f"torchvision vgg16, head 4096 -> {recipe.num_classes}, {size}x{size} inputs",
+        "weights": "random: the device has no network, so the ImageNet weights cannot be "
+                   "downloaded (speed does not depend on the values of the weights)",
+        "data": "random tensors for the steps; generated shapes for the epochs",
+        "forward_flops_per_image": forward, "head_flops_per_image": head,
+        "step_benchmarks": {}}
+    record["step_benchmarks"].update(benchmarks)
+    if phase == "eager":
+        record["recipe_epochs"] = _guarded("VGG16 recipe, one epoch per stage", budget, 60,
+                                           log, run)
+    return record
 
 
 def _one_epoch(config: Any, device: torch.device) -> Any:
@@ -418,17 +437,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     log(f"device check on {env['device_name']} (torch {torch.__version__}); "
         f"peak {env['peak_tflops_bf16']} TFLOP/s bf16 dense; records into {out}")
-    written = {}
+    # Eager steps and the training runs first, for both networks; torch.compile (slow to
+    # start) last. Records are (re)written after every part, so a hard stop keeps them.
+    written: dict[str, str] = {}
+    records: dict[str, dict[str, Any]] = {}
     parts = {"alexnet": alexnet_part, "vgg16": vgg16_part}
-    for name, part in parts.items():
-        if args.only and name != args.only:
-            continue
-        log(f"{name}:")
-        record = part(env, device, budget, args.cpu_smoke, log)
-        record["total_s"] = budget.elapsed
-        suffix = "_cpu_smoke" if args.cpu_smoke else ""
-        written[name] = str(write_record(record, out / f"gpu_check_{name}{suffix}.json"))
-        log(f"{name}: record written to {written[name]}")
+    suffix = "_cpu_smoke" if args.cpu_smoke else ""
+    for phase in ("eager", "compiled"):
+        for name, part in parts.items():
+            if args.only and name != args.only:
+                continue
+            log(f"{name}, {phase}:")
+            records[name] = part(env, device, budget, args.cpu_smoke, log, phase,
+                                 records.get(name))
+            records[name]["total_s"] = budget.elapsed
+            written[name] = str(write_record(records[name],
+                                             out / f"gpu_check_{name}{suffix}.json"))
+            log(f"{name}: record written to {written[name]}")
     failed = [f"{part}/{key}" for part, path in written.items()
               for key, value in _flatten(_load(path)).items() if key.endswith("error")]
     log(f"done in {budget.elapsed:.0f} s" + (f"; FAILED parts: {failed}" if failed else ""))

@@ -243,3 +243,24 @@ def test_peak_flops_of_the_h200_is_the_dense_bf16_datasheet_value():
     peak, source = bench_gpu.peak_tflops("NVIDIA H200")
     assert peak == pytest.approx(989.4) and "dense" in source
     assert bench_gpu.peak_tflops("Some GPU")[0] is None
+
+
+def test_device_check_records_failures_and_skips_instead_of_stopping():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench_gpu
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    lines = []
+
+    def boom() -> dict:
+        raise RuntimeError("no C compiler for torch.compile")
+
+    out = bench_gpu._guarded("step", bench_gpu.Budget(100), 1, lines.append, boom)
+    assert out["error"].startswith("RuntimeError: no C compiler")
+    out = bench_gpu._guarded("step", bench_gpu.Budget(0), 1, lines.append, lambda: {"x": 1})
+    assert "time budget" in out["skipped"]
+    out = bench_gpu._guarded("step", bench_gpu.Budget(100), 1, lines.append,
+                             lambda: {"images_per_s": 5.0})
+    assert out["images_per_s"] == 5.0 and out["wall_s"] >= 0
+    assert any("FAILED" in line for line in lines) and any("skipped" in line for line in lines)
