@@ -175,10 +175,10 @@ class Sandbox:
         --------
         >>> box = Sandbox(Path("/tmp/x"), limits=Limits(memory=None, file_size=1024, disk=None,
         ...               cpu_seconds=None, processes=None))
-        >>> box.wrap(["python", "-c", "pass"])[3:]  # after: python -c <entry point>
+        >>> box.wrap(["python", "-c", "pass"])[2:]  # after: python .../sandbox.py
         ['--scratch', '/tmp/x', '--file-size', '1024', '--', 'python', '-c', 'pass']
         """
-        argv = [sys.executable, "-c", _ENTRY, "--scratch", str(self.scratch)]
+        argv = [sys.executable, _ENTRY, "--scratch", str(self.scratch)]
         for path in self.read:
             argv += ["--read", str(path)]
         for option, value in (("--memory", self.limits.memory), ("--file-size", self.limits.file_size),
@@ -198,9 +198,10 @@ _ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "p
 _DEV = ["null", "zero", "full", "random", "urandom"]
 
 
-# The wrapper's entry point (``python -m cnncourse.grading.sandbox`` does the same, with a
-# warning from runpy because the package imports this module first).
-_ENTRY = "import sys; from cnncourse.grading.sandbox import main; sys.exit(main())"
+# The wrapper runs this file as a script: it needs only the standard library, and starting
+# it does not import the rest of cnncourse.grading (``python -m cnncourse.grading.sandbox``
+# does the same, with a runpy warning because the package imports this module first).
+_ENTRY = os.path.abspath(__file__)
 
 
 def _system_read_paths() -> list[str]:
