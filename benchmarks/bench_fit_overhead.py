@@ -17,6 +17,8 @@ accuracy accumulated on the device, history, timings, the result object (no
 validation data, no progress bar, no checkpoint). The two are timed alternately
 (bare, fit, fit, bare, ...) so that a change in the machine's load hits both alike;
 the ratio of the medians is the overhead, and the per-pair ratios give its spread.
+Both wall-clock time and the process's CPU time are measured: on a machine shared with
+other work the CPU time (one thread) is the steadier of the two.
 
 Usage::
 
@@ -52,9 +54,8 @@ def small_cnn(num_classes: int = 10) -> nn.Module:
 
 
 def bare_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
-              batch_size: int, seed: int) -> float:
-    """Seconds of a plain PyTorch training loop."""
-    start = time.perf_counter()
+              batch_size: int, seed: int) -> None:
+    """A plain PyTorch training loop."""
     torch.manual_seed(seed)
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
@@ -68,18 +69,22 @@ def bare_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int
             loss.backward()
             optimizer.step()
     float(loss.detach())  # wait for the last step, as fit does when it reads its totals
-    return time.perf_counter() - start
 
 
 def with_fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
-             batch_size: int, seed: int) -> float:
-    """Seconds of :func:`cnncourse.train.fit` doing the same training."""
+             batch_size: int, seed: int) -> None:
+    """:func:`cnncourse.train.fit` doing the same training."""
     config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer="sgd", lr=LR,
                          momentum=MOMENTUM, weight_decay=WEIGHT_DECAY, device="cpu",
                          seed=seed, progress=False)
-    start = time.perf_counter()
     fit(model, (x, y), None, config)
-    return time.perf_counter() - start
+
+
+def timed(run, *args, **kwargs) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run(*args, **kwargs)
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -103,33 +108,34 @@ def main() -> None:
     for run in runs.values():  # warm-up: first-call allocations and kernel selection
         run(copy.deepcopy(initial), x, y, **{**options, "epochs": 1})
 
-    times: dict[str, list[float]] = {"bare": [], "fit": []}
+    times = {clock: {"bare": [], "fit": []} for clock in ("wall", "cpu")}
     for r in range(args.repeats):
         order = ("bare", "fit") if r % 2 == 0 else ("fit", "bare")
         for name in order:
-            times[name].append(runs[name](copy.deepcopy(initial), x, y, **options))
-    ratios = [f / b for f, b in zip(times["fit"], times["bare"])]
-    median = {name: statistics.median(t) for name, t in times.items()}
-    summary = {
-        "median_s": median,
-        "all_s": times,
-        "ratio_of_medians": median["fit"] / median["bare"],
-        "pair_ratios": {"min": min(ratios), "median": statistics.median(ratios),
-                        "max": max(ratios)},
-        "steps_per_run": args.epochs * -(-args.images // args.batch_size),
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "args": vars(args),
-    }
-    steps = summary["steps_per_run"]
+            wall, cpu = timed(runs[name], copy.deepcopy(initial), x, y, **options)
+            times["wall"][name].append(wall)
+            times["cpu"][name].append(cpu)
+    steps = args.epochs * -(-args.images // args.batch_size)
+    summary = {"steps_per_run": steps, "threads": torch.get_num_threads(),
+               "torch": torch.__version__, "args": vars(args)}
     print(f"{args.repeats} interleaved pairs, {steps} steps each, 1 CPU thread")
-    for name in runs:
-        t = times[name]
-        print(f"  {name:4s}: median {median[name]:.3f} s ({1e3 * median[name] / steps:.2f} "
-              f"ms/step), min {min(t):.3f}, max {max(t):.3f}")
-    p = summary["pair_ratios"]
-    print(f"fit / bare: {summary['ratio_of_medians']:.3f} (ratio of medians); per pair "
-          f"min {p['min']:.3f}, median {p['median']:.3f}, max {p['max']:.3f}")
+    for clock, by_run in times.items():
+        ratios = [f / b for f, b in zip(by_run["fit"], by_run["bare"])]
+        median = {name: statistics.median(t) for name, t in by_run.items()}
+        summary[clock] = {
+            "median_s": median, "all_s": by_run,
+            "ratio_of_medians": median["fit"] / median["bare"],
+            "pair_ratios": {"min": min(ratios), "median": statistics.median(ratios),
+                            "max": max(ratios)},
+        }
+        for name, t in by_run.items():
+            print(f"  {clock:4s} {name:4s}: median {median[name]:.3f} s "
+                  f"({1e3 * median[name] / steps:.2f} ms/step), min {min(t):.3f}, "
+                  f"max {max(t):.3f}")
+        p = summary[clock]["pair_ratios"]
+        print(f"  {clock:4s} fit / bare: {summary[clock]['ratio_of_medians']:.3f} (ratio of "
+              f"medians); per pair min {p['min']:.3f}, median {p['median']:.3f}, "
+              f"max {p['max']:.3f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2)

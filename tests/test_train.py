@@ -341,3 +341,17 @@ def test_a_metric_the_loss_does_not_measure_cannot_be_monitored():
         TrainConfig(loss="mse", monitor="val_acc")
     with pytest.raises(ValueError, match="loss"):
         TrainConfig(loss="hinge")
+
+
+def test_recipe_describe_gives_spanish_rows_with_book_numbers():
+    quick, full = alexnet_recipe("quick").describe(), alexnet_recipe("full").describe()
+    assert list(quick) == list(full)  # the same rows, side by side in the chapter's table
+    assert full["optimizador"] == "SGD, momento 0,9"
+    assert full["tasa de aprendizaje"] == "0,01, × 0,1 tras las épocas 30 y 50"
+    assert full["decaimiento de pesos (weight decay)"] == "0,0005"
+    assert full["imágenes de entrenamiento / validación"] == "todas / todas"
+    assert full["aumento de datos"] == "recortes aleatorios, reflejos, color PCA"
+    recipe = alexnet_recipe("quick")
+    assert quick["épocas"] == str(recipe.config.epochs)
+    assert quick["tasa de aprendizaje"].endswith(", constante")
+    assert quick["aumento de datos"] == "no"
