@@ -264,3 +264,18 @@ def test_device_check_records_failures_and_skips_instead_of_stopping():
                              lambda: {"images_per_s": 5.0})
     assert out["images_per_s"] == 5.0 and out["wall_s"] >= 0
     assert any("FAILED" in line for line in lines) and any("skipped" in line for line in lines)
+
+
+def test_finetune_script_quick_profile_writes_its_record(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import finetune_vgg
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    path = tmp_path / "run.json"
+    record = finetune_vgg.main(["--profile", "quick", "--head-epochs", "1", "--all-epochs", "1",
+                                "--record", str(path)])
+    assert json.loads(path.read_text(encoding="utf-8")) == record
+    assert record["network"] == "efficientnet_lite0" and record["weights"] == "imagenet"
+    assert record["metrics"]["epochs"] == 2 and record["history"]["stage"] == [1, 2]
+    assert "--profile quick" in record["command"]
