@@ -261,9 +261,9 @@ def train_epoch(
         losses.mean().backward()
         optimizer.step()
         # Accumulate on the device: no .item(), no host sync per step.
-        totals += torch.stack([losses.detach().sum(),
-                               per_example_metric(loss, out.detach(), y).sum(),
-                               torch.tensor(float(len(y)), device=totals.device)])
+        totals[0] += losses.detach().sum()
+        totals[1] += per_example_metric(loss, out.detach(), y).sum()
+        totals[2] += len(y)
         if bar is not None:
             bar.update(1)
     loss_sum, metric_sum, n = ctx.all_reduce(totals).tolist()  # the epoch's one sync
