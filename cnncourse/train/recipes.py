@@ -19,9 +19,20 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torchvision.models import VGG16_Weights, vgg16
 from torchvision.transforms import v2
 
 from cnncourse import data, fmt
+from cnncourse.plot import plot_history
+from cnncourse.transfer import (
+    LITE_MEAN,
+    LITE_STD,
+    freeze_backbone,
+    load_pretrained,
+    param_groups,
+    replace_head,
+    unfreeze,
+)
 from cnncourse.models import alexnet, init_weights
 from cnncourse.train.config import TrainConfig, resolve_profile
 from cnncourse.train.loop import FitResult, fit
@@ -295,14 +306,10 @@ class FinetuneRecipe:
         ``reset_parameters()`` for EfficientNet-Lite0 (a control run, or a
         benchmark on a machine without the weights).
         """
-        from cnncourse.transfer import load_pretrained, replace_head
-
         if self.network == "vgg16":
             if pretrained:
                 net = load_pretrained("vgg16").model
             else:
-                from torchvision.models import vgg16
-
                 net = vgg16(weights=None)
         else:
             net = load_pretrained("efficientnet_lite0").model
@@ -315,13 +322,9 @@ class FinetuneRecipe:
     def normalisation(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """The per-channel mean and std the network's ImageNet weights expect."""
         if self.network == "vgg16":
-            from torchvision.models import VGG16_Weights
-
             preset = VGG16_Weights.IMAGENET1K_V1.transforms()
             return tuple(preset.mean), tuple(preset.std)
-        from cnncourse.transfer import _LITE_MEAN, _LITE_STD
-
-        return _LITE_MEAN, _LITE_STD
+        return LITE_MEAN, LITE_STD
 
     # -- the data -------------------------------------------------------------------
 
@@ -334,8 +337,6 @@ class FinetuneRecipe:
         ``image_size`` crop, as the ImageNet weights were evaluated. Both end with the
         weights' normalisation.
         """
-        from torchvision.transforms import v2
-
         mean, std = self.normalisation()
         steps: list[Any] = [v2.ToImage()]
         if train and self.augment:
@@ -355,14 +356,10 @@ class FinetuneRecipe:
         seed ``seed + 1``, validation seed ``seed + 2``, already at ``image_size``:
         normalised only (plus mirroring with ``augment``).
         """
-        from cnncourse import data
-
         if self.dataset == "flowers102":
             train = data.flowers102(root, split="train", transform=self.transforms(train=True))
             val = data.flowers102(root, split="val", transform=self.transforms(train=False))
             return train, val
-        from torchvision.transforms import v2
-
         mean, std = self.normalisation()
         normalise = v2.Normalize(list(mean), list(std))
         options = {"classes": data.SHAPE_CLASSES[: self.num_classes], **self.data_options,
@@ -404,15 +401,9 @@ class FinetuneRecipe:
         head's. The model is trained in place and left in evaluation mode, all
         parameters trainable.
         """
-        from cnncourse.transfer import _set_bn_frozen, freeze_backbone, param_groups, unfreeze
-
         freeze_backbone(model)
         head = fit(model, train_data, val_data, self.head_stage)
-        unfreeze(model)
-        if self.keep_bn_statistics:
-            for module in model.modules():
-                if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                    _set_bn_frozen(module, True)
+        unfreeze(model, keep_bn_statistics=self.keep_bn_statistics)
         groups = param_groups(model, head_lr=self.all_stage.lr,
                               backbone_lr=self.all_stage.lr * self.backbone_lr_scale)
         everything = fit(model, train_data, val_data, self.all_stage, param_groups=groups)
@@ -462,8 +453,6 @@ class FinetuneResult:
         >>> [t.get_text() for t in fig.axes[1].texts]
         ['estrategia 1', 'estrategia 2']
         """
-        from cnncourse.plot import plot_history
-
         fig = plot_history(self.history, chance=chance, title=title)
         first = len(self.head_stage.history["epoch"])
         last = len(self.history["epoch"])
