@@ -683,9 +683,7 @@ def accept_review(course: Course | Path | str | None, student: str, assignment: 
         _restore_cells(course, r)
     _save_results(course, results)
     write_review_list(course, results)
-    import tempfile as _tempfile
-
-    with _tempfile.TemporaryDirectory(prefix="cnncourse-review-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="cnncourse-review-") as scratch:
         generate(course, sorted({x.assignment for x in results}), Path(scratch), database=True)
         _write_gradebook(course, Path(scratch) / "gradebook.db", results)
     return changed
