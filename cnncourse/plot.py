@@ -10,6 +10,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .fmt import pct
+
 __all__ = ["show_images", "show_matrix", "show_channels"]
 
 
@@ -476,6 +478,11 @@ _HISTORY_LABELS = {
 }
 
 
+def _comma_tick(value: float, _pos: Any = None) -> str:
+    """An axis tick with the book's decimal comma (0.25 -> '0,25')."""
+    return f"{value:g}".replace(".", ",")
+
+
 def plot_history(
     history: dict[str, Sequence[float]],
     *,
@@ -500,7 +507,7 @@ def plot_history(
     ['pérdida (entropía cruzada)', 'exactitud']
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     metric = "mae" if "train_mae" in history else "acc"  # regression runs report MAE
     missing = [k for k in ("epoch", "train_loss", f"train_{metric}") if k not in history]
@@ -520,11 +527,13 @@ def plot_history(
         ax.set_xlabel("época")
         ax.set_ylabel(ylabel)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(FuncFormatter(_comma_tick))
         ax.grid(alpha=0.3)
     if chance is not None:
         axes[1].axhline(chance, color="tab:red", linestyle="--", linewidth=1, label="azar")
     if metric == "acc":
         axes[1].set_ylim(-0.02, 1.02)
+        axes[1].yaxis.set_major_formatter(FuncFormatter(lambda v, _: pct(v, 0)))
     axes[1].legend(loc="lower right" if metric == "acc" else "upper right")
     if title:
         fig.suptitle(title)
