@@ -263,8 +263,9 @@ def test_feedback_reads_in_spanish_and_renders_formulas_offline_in_a_browser(gra
     import subprocess
 
     course, results = graded_class
-    report(course)
     page = course.feedback_dir / "perfect" / FIRST / f"{FIRST}.html"
+    if not page.is_file():  # test_report_writes_the_csv_and_feedback_for_everyone wrote it already
+        report(course)
     assert (course.feedback_dir / "_static" / "mathjax" / "tex-chtml-full.js").is_file()
     done = subprocess.run(
         [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
