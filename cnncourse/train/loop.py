@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
+from cnncourse import fmt
 from cnncourse._validate import check_choice, check_int
 from cnncourse.plot import plot_history
 from cnncourse.train.checkpoints import load_checkpoint, save_checkpoint, state_on_cpu
@@ -369,10 +370,15 @@ class _Best:
         return self.config.restore_best and self.state is not None
 
     def postfix(self) -> dict[str, str]:
-        out = {"pérdida": f"{self.history['train_loss'][-1]:.3f}"}
+        """The progress bar's last-epoch numbers, in Spanish and written as the book
+        writes them (``pérdida=1,113, exactitud_val=75,0 %``)."""
+        out = {"pérdida": fmt.num(self.history["train_loss"][-1], 3)}
         val = self.history[f"val_{self.metric}"][-1]
         if not math.isnan(val):
-            out[f"{self.metric}_val"] = f"{val:.3f}"
+            if self.metric == "acc":
+                out["exactitud_val"] = fmt.pct(val)
+            else:
+                out["mae_val"] = fmt.num(val, 3)
         return out
 
     def to_checkpoint(self) -> dict[str, Any]:

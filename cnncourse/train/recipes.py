@@ -150,7 +150,9 @@ class Recipe:
         return init_weights(net, "kaiming", last_std=0.0)
 
 
-_DATASET_NAMES = {"shapes": "formas generadas", "imagenette": "Imagenette"}
+_DATASET_NAMES = {"shapes": "formas generadas", "imagenette": "Imagenette",
+                  "flowers102": "Oxford Flowers-102"}
+_NETWORK_NAMES = {"vgg16": "VGG16 (torchvision)", "efficientnet_lite0": "EfficientNet-Lite0 (timm)"}
 _AUGMENTATIONS = {"shapes": "reflejos, color PCA",
                   "imagenette": "recortes aleatorios, reflejos, color PCA"}
 _OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSProp"}
@@ -289,6 +291,55 @@ class FinetuneRecipe:
     def epochs(self) -> int:
         """Epochs of both stages together."""
         return self.head_stage.epochs + self.all_stage.epochs
+
+    def describe(self) -> dict[str, str]:
+        """The recipe as rows of a Spanish table (label -> value), numbers written as
+        the book writes them (:mod:`cnncourse.fmt`).
+
+        Examples
+        --------
+        >>> rows = vgg16_flowers_recipe("full").describe()
+        >>> rows["red"], rows["lote"]
+        ('VGG16 (torchvision), pesos de ImageNet', '64')
+        >>> rows["estrategia 2 (todas las capas)"]
+        '25 épocas, tasa de la cabeza 0,01 y del tronco 0,001'
+        """
+        head, every = self.head_stage, self.all_stage
+        optimizer = _OPTIMIZER_NAMES[head.optimizer]
+        if head.optimizer == "sgd":
+            optimizer += f", momento {_decimal(head.momentum)}"
+        schedule = "constante"
+        if every.lr_milestones:
+            *first, last = map(str, every.lr_milestones)
+            epochs = f"{', '.join(first)} y {last}" if first else last
+            schedule = f"× {_decimal(every.lr_gamma)} tras las épocas {epochs} de la estrategia"
+        if self.network == "vgg16":
+            batchnorm = "VGG16 no tiene batch norm"
+        elif self.keep_bn_statistics:
+            batchnorm = "las de ImageNet, fijas"
+        else:
+            batchnorm = "se reestiman en la estrategia 2"
+        return {
+            "red": f"{_NETWORK_NAMES[self.network]}, pesos de ImageNet",
+            "datos": f"{_DATASET_NAMES[self.dataset]}, {fmt.integer(self.num_classes)} clases",
+            "imágenes de entrenamiento / validación":
+                f"{_count(self.train_size)} / {_count(self.val_size)}",
+            "tamaño de entrada": fmt.shape((self.image_size, self.image_size, 3)),
+            "lote": fmt.integer(head.batch_size),
+            "optimizador": optimizer,
+            "decaimiento de pesos (weight decay)": _decimal(head.weight_decay),
+            "estrategia 1 (tronco congelado)":
+                f"{fmt.integer(head.epochs)} épocas, tasa {_decimal(head.lr)}",
+            "estrategia 2 (todas las capas)":
+                f"{fmt.integer(every.epochs)} épocas, tasa de la cabeza {_decimal(every.lr)} "
+                f"y del tronco {_decimal(every.lr * self.backbone_lr_scale)}",
+            "programa de la tasa": schedule,
+            "aumento de datos": "recortes aleatorios y reflejos" if self.augment else "no",
+            "al terminar": "pesos de la mejor época (exactitud de validación)"
+            if every.restore_best else "pesos de la última época",
+            "estadísticas de batch norm": batchnorm,
+            "precisión (con CUDA)": "bfloat16 mixta, channels_last",
+        }
 
     @property
     def seed(self) -> int:
