@@ -13,6 +13,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
+# The English interface strings the book's Sphinx extension (book/_ext) puts in Spanish.
+_ENGLISH_UI = ["Link to this heading", "Toggle primary sidebar", "Toggle secondary sidebar",
+               "Launch on Binder", "Launch on Colab", "Toggle hidden content"]
 
 
 def _toc_files() -> list[str]:
@@ -79,6 +82,8 @@ def test_book_builds_without_warnings():
         assert "cdn.jsdelivr.net/npm/mathjax" not in text, f"{entry}: MathJax from a CDN"
         if 'class="math' in text:
             assert "mathjax/tex-chtml-full.js" in text, f"{entry}: formulas without MathJax"
+        leftover = [e for e in _ENGLISH_UI if f'title="{e}"' in text or f'aria-label="{e}"' in text]
+        assert not leftover, f"{entry}: interface strings in English: {leftover}"
         if _source(entry).suffix == ".ipynb":
             assert "colab.research.google.com/github/" in text, f"{entry}: no Colab button"
             assert "Traceback" not in text, f"{entry}: an error is shown in the page"
