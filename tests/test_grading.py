@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -303,3 +305,24 @@ def test_ensure_tools_on_path_restores_path_and_nbgrader():
     with ensure_tools_on_path():
         assert nbgrader.api.get_alembic_version is not version
     assert os.environ.get("PATH") == path and nbgrader.api.get_alembic_version is version
+
+
+def _run_guard(prelude: str) -> subprocess.CompletedProcess:
+    from cnncourse.grading.guard import guard_code
+
+    script = prelude + "\n" + guard_code()
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_guard_accepts_a_kernel_that_imports_torch():
+    # importing torch replaces inspect.getfile (torch.package): a legitimate import, not
+    # tampering, whatever the grader's own process had imported when it made the guard
+    result = _run_guard("import torch, numpy, inspect")
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_guard_flags_a_patched_inspect_function():
+    result = _run_guard("import inspect\ninspect.getsource = lambda obj: ''")
+    assert result.returncode != 0
+    assert "MANIPULACION-DEL-ENTORNO" in result.stderr and "inspect" in result.stderr

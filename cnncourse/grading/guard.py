@@ -18,7 +18,10 @@ for the instructor's review (``autograded/review.csv``).
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
 import textwrap
 from typing import Any
 
@@ -126,7 +129,7 @@ def _cnncourse_integridad(_huellas, _nativas, _tipos):
     if _mal:
         raise AssertionError("MANIPULACION-DEL-ENTORNO: funciones básicas sustituidas: " + ", ".join(_mal))
     _sys = _b["__import__"]("sys")
-    _mal = [_m for _m, _h in _huellas.items() if _m in _sys.modules and _cnncourse_huella(_sys.modules[_m]) != _h]
+    _mal = [_m for _m, _h in _huellas.items() if _m in _sys.modules and _cnncourse_huella(_sys.modules[_m]) not in _h]
     _ip = _b.get("get_ipython")
     _sh = _ip() if _ip is not None else None
     if _sh is not None:
@@ -173,8 +176,14 @@ WATCHED = ("numpy", "numpy.testing", "math", "random", "inspect", "cnncourse.gra
 _KERNEL_OWN = {"input", "breakpoint"}
 
 
+# Libraries a submission may import that legitimately replace a watched function:
+# importing torch wraps ``inspect.getfile`` (torch.package). Their fingerprints are
+# accepted too, so a student who imports torch is not taken for a cheat.
+_LEGITIMATE_PATCHERS = ("torch",)
+
+
 def _reference() -> tuple[dict[str, str], str, str]:
-    """Fingerprints of the watched modules and the built-in names, from this (clean) process."""
+    """Fingerprints of the watched modules and the built-in names, from this process."""
     import builtins
     import importlib
 
@@ -193,7 +202,43 @@ def _reference() -> tuple[dict[str, str], str, str]:
     return prints, " ".join(natives), " ".join(types_)
 
 
-_REFERENCE: list[tuple[dict[str, str], str, str]] = []
+_REFERENCE: list[tuple[dict[str, list[str]], str, str]] = []
+
+
+def _reference_in_fresh_interpreter(*preimports: str) -> tuple[dict[str, str], str, str]:
+    """:func:`_reference` computed in a new interpreter (like a fresh kernel), after
+    importing ``preimports``: never from the grader's own process, whose imports (pytest,
+    torch, ...) may have replaced watched functions."""
+    script = (
+        "import importlib, importlib.util, json, sys\n"
+        "for name in sys.argv[2:]:\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ImportError:\n"
+        "        pass\n"
+        "spec = importlib.util.spec_from_file_location('_guard', sys.argv[1])\n"
+        "guard = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(guard)\n"
+        "print(json.dumps(guard._reference()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, __file__, *preimports],
+                            capture_output=True, text=True, timeout=300, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not fingerprint a clean interpreter: {result.stderr[-2000:]}")
+    prints, natives, types_ = json.loads(result.stdout.strip().splitlines()[-1])
+    return prints, natives, types_
+
+
+def _references() -> tuple[dict[str, list[str]], str, str]:
+    """Accepted fingerprints of each watched module (plain interpreter, and after each of
+    :data:`_LEGITIMATE_PATCHERS`), and the built-ins of a plain interpreter."""
+    prints, natives, types_ = _reference_in_fresh_interpreter()
+    accepted = {name: [value] for name, value in prints.items()}
+    for library in _LEGITIMATE_PATCHERS:
+        for name, value in _reference_in_fresh_interpreter(library)[0].items():
+            if value not in accepted[name]:
+                accepted[name].append(value)
+    return accepted, natives, types_
 
 
 def guard_code() -> str:
@@ -208,7 +253,7 @@ def guard_code() -> str:
     True
     """
     if not _REFERENCE:
-        _REFERENCE.append(_reference())
+        _REFERENCE.append(_references())
     prints, natives, types_ = _REFERENCE[0]
     return (
         "# Comprobación de integridad del entorno de corrección (añadida al generar la tarea)"
