@@ -87,6 +87,9 @@ def test_book_builds_without_warnings():
         if _source(entry).suffix == ".ipynb":
             assert "colab.research.google.com/github/" in text, f"{entry}: no Colab button"
             assert "Traceback" not in text, f"{entry}: an error is shown in the page"
+    bibliography = (html / "book" / "bibliografia.html").read_text()
+    assert "Krizhevsky, Ilya Sutskever y Geoffrey" in bibliography, "bibliography in Spanish"
+    assert ", and " not in bibliography and ". In " not in bibliography
     chapter = (html / "book" / "01_imagenes_digitales.html").read_text()
     images = re.findall(r'<img [^>]*src="\.\./_images/([^"]+\.png)"', chapter)
     assert len(images) >= 5, "chapter 1 must show its figures"
