@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.distributed as dist
 
 from cnncourse.train import finetune_record, vgg16_flowers_recipe, write_record
+from cnncourse.train.distributed import process_group, rank_zero_first
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -74,46 +74,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     recipe = dataclasses.replace(recipe, head_stage=head, all_stage=everything)
 
     rank = int(os.environ.get("RANK", "0"))
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        # One process group for both stages; rank 0 downloads while the others wait.
-        use_cuda = head.device != "cpu" and torch.cuda.is_available()
-        if use_cuda:
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
-    if rank == 0:
-        train, val = recipe.datasets(root=args.data)
-        torch.manual_seed(head.seed)
-        model = recipe.model(pretrained=not args.random_weights)
-    if world > 1:
-        dist.barrier()
-    if rank != 0:
-        train, val = recipe.datasets(root=args.data)
-        torch.manual_seed(head.seed)  # the same new head everywhere
-        model = recipe.model(pretrained=not args.random_weights)
-    if rank == 0:
-        print(f"profile {recipe.profile}: {recipe.network} "
-              f"({'random' if args.random_weights else 'ImageNet'} weights) on "
-              f"{recipe.dataset}, {len(train)} training and {len(val)} validation images "
-              f"at {recipe.image_size} px; {recipe.notes}", flush=True)
-    result = recipe.run(model, train, val)
+    # One process group for both stages; rank 0 downloads while the others wait.
+    with process_group(head.device):
+        with rank_zero_first():
+            train, val = recipe.datasets(root=args.data)
+            torch.manual_seed(head.seed)  # the same new head everywhere
+            model = recipe.model(pretrained=not args.random_weights)
+        if rank == 0:
+            print(f"profile {recipe.profile}: {recipe.network} "
+                  f"({'random' if args.random_weights else 'ImageNet'} weights) on "
+                  f"{recipe.dataset}, {len(train)} training and {len(val)} validation images "
+                  f"at {recipe.image_size} px; {recipe.notes}", flush=True)
+        result = recipe.run(model, train, val)
 
-    record = finetune_record(result, recipe)
-    record["weights"] = "random" if args.random_weights else "imagenet"
-    record["command"] = " ".join([Path(sys.argv[0]).name, *(argv if argv is not None
-                                                             else sys.argv[1:])])
-    if rank == 0:
-        m = record["metrics"]
-        print(f"{m['epochs']} epochs ({m['head_stage_epochs']} head only) on "
-              f"{record['world_size']} x {record['device_name']}: validation accuracy "
-              f"{m['head_stage_val_acc']:.3f} after strategy 1, {m['final_val_acc']:.3f} "
-              f"at the end (best {m['best_val_acc']:.3f}), "
-              f"{record['time_s']['total'] / 60:.1f} min", flush=True)
-        if args.record:
-            print(f"record written to {write_record(record, args.record)}")
-    if world > 1:
-        dist.destroy_process_group()
-    return record
+        record = finetune_record(result, recipe)
+        record["weights"] = "random" if args.random_weights else "imagenet"
+        record["command"] = " ".join([Path(sys.argv[0]).name, *(argv if argv is not None
+                                                                 else sys.argv[1:])])
+        if rank == 0:
+            m = record["metrics"]
+            print(f"{m['epochs']} epochs ({m['head_stage_epochs']} head only) on "
+                  f"{record['world_size']} x {record['device_name']}: validation accuracy "
+                  f"{m['head_stage_val_acc']:.3f} after strategy 1, {m['final_val_acc']:.3f} "
+                  f"at the end (best {m['best_val_acc']:.3f}), "
+                  f"{record['time_s']['total'] / 60:.1f} min", flush=True)
+            if args.record:
+                print(f"record written to {write_record(record, args.record)}")
+        return record
 
 
 if __name__ == "__main__":

@@ -29,15 +29,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
 
-from cnncourse.train import alexnet_recipe, fit, run_record
+from cnncourse.train import alexnet_recipe, fit, run_record, write_record
+from cnncourse.train.distributed import process_group, rank_zero_first
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -80,50 +79,34 @@ def main(argv: list[str] | None = None) -> dict:
     config = dataclasses.replace(recipe.config, **overrides)
     recipe = dataclasses.replace(recipe, config=config)
     rank = int(os.environ.get("RANK", "0"))
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        # Set up the process group here (fit would do it otherwise) so that rank 0 can
-        # download the dataset while the others wait, instead of all of them at once.
-        use_cuda = config.device != "cpu" and torch.cuda.is_available()
-        if use_cuda:
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    # The process group is set up here (fit would do it otherwise) so that rank 0 can
+    # download the dataset while the others wait, instead of all of them at once.
+    with process_group(config.device):
+        with rank_zero_first():
+            train, val = recipe.datasets(root=args.data)
+        # The same initial weights in every process (DDP would broadcast rank 0's anyway).
+        torch.manual_seed(config.seed)
+        model = recipe.model()
+        if rank == 0:
+            print(f"profile {recipe.profile}: {recipe.dataset}, {len(train)} training and "
+                  f"{len(val)} validation images at {recipe.image_size} px; {recipe.notes}",
+                  flush=True)
+        result = fit(model, train, val, config)
 
-    if rank == 0:
-        train, val = recipe.datasets(root=args.data)
-    if world > 1:
-        dist.barrier()
-    if rank != 0:
-        train, val = recipe.datasets(root=args.data)
-    # The same initial weights in every process (DDP would broadcast rank 0's anyway).
-    torch.manual_seed(config.seed)
-    model = recipe.model()
-    if rank == 0:
-        print(f"profile {recipe.profile}: {recipe.dataset}, {len(train)} training and "
-              f"{len(val)} validation images at {recipe.image_size} px; {recipe.notes}",
-              flush=True)
-    result = fit(model, train, val, config)
-
-    record = run_record(result, recipe)
-    record["command"] = " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])])
-    if rank == 0:
-        m = record["metrics"]
-        print(
-            f"{m['epochs']} epochs on {result.world_size} x {result.device_name}: "
-            f"final validation accuracy {m['final_val_acc']:.3f} (best {m['best_val_acc']:.3f} "
-            f"at epoch {m['best_epoch']}), {result.images_per_second:.0f} images/s, "
-            f"{result.total_time_s / 60:.1f} min",
-            flush=True,
-        )
-        if args.record:
-            path = Path(args.record)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n",
-                            encoding="utf-8")
-            print(f"record written to {path}")
-    if world > 1:
-        dist.destroy_process_group()
-    return record
+        record = run_record(result, recipe)
+        record["command"] = " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])])
+        if rank == 0:
+            m = record["metrics"]
+            print(
+                f"{m['epochs']} epochs on {result.world_size} x {result.device_name}: "
+                f"final validation accuracy {m['final_val_acc']:.3f} (best {m['best_val_acc']:.3f} "
+                f"at epoch {m['best_epoch']}), {result.images_per_second:.0f} images/s, "
+                f"{result.total_time_s / 60:.1f} min",
+                flush=True,
+            )
+            if args.record:
+                print(f"record written to {write_record(record, args.record)}")
+        return record
 
 
 if __name__ == "__main__":

@@ -143,11 +143,16 @@ class RunContext:
 @contextlib.contextmanager
 def process_group(device: str | None) -> Iterator[None]:
     """Join the process group ``torchrun`` prepared (``WORLD_SIZE > 1``) unless the
-    caller already did, and leave it on exit; a plain run does nothing."""
+    caller already did, and leave it on exit; a plain run does nothing.
+
+    On CUDA each process takes the GPU of its ``LOCAL_RANK``.
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     created = False
     if world > 1 and not dist.is_initialized():
         use_cuda = device != "cpu" and torch.cuda.is_available()
+        if use_cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
         created = True
     try:
@@ -155,6 +160,26 @@ def process_group(device: str | None) -> Iterator[None]:
     finally:
         if created:
             dist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def rank_zero_first() -> Iterator[None]:
+    """Run the block in rank 0 first and in the other processes after it (a download
+    made once, not by every process at the same time); one process just runs it.
+
+    Examples
+    --------
+    >>> with rank_zero_first():
+    ...     print("downloaded")
+    downloaded
+    """
+    distributed = dist.is_available() and dist.is_initialized()
+    rank = dist.get_rank() if distributed else 0
+    if distributed and rank != 0:
+        dist.barrier()
+    yield
+    if distributed and rank == 0:
+        dist.barrier()
 
 
 class ShardSampler(torch.utils.data.Sampler):
