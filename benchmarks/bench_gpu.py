@@ -53,7 +53,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_train, next to this file
 
-from bench_train import PEAK_TFLOPS_BF16  # noqa: E402
+from bench_train import PEAK_TFLOPS_BF16, time_steps  # noqa: E402
 
 from cnncourse.models import count_flops  # noqa: E402
 from cnncourse.train import alexnet_recipe, fit, run_record  # noqa: E402
@@ -120,54 +120,6 @@ def peak_tflops(device_name: str) -> tuple[float | None, str]:
 # --------------------------------------------------------------------------------------
 # Model steps
 # --------------------------------------------------------------------------------------
-
-
-def time_steps(model: nn.Module, *, input_shape: tuple[int, ...], num_classes: int,
-               batch: int, steps: int, warmup: int, device: torch.device,
-               compile: bool, optimizer: Callable[[list], torch.optim.Optimizer]) -> dict[str, Any]:
-    """Time ``steps`` training steps (after ``warmup`` untimed ones, which include the
-    compilation) of ``model`` on one random batch already on ``device``."""
-    on_cuda = device.type == "cuda"
-    model.to(device).train()
-    if on_cuda:
-        model.to(memory_format=torch.channels_last)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = optimizer(params)
-    step_model = torch.compile(model) if compile else model
-    x = torch.randn(batch, *input_shape, device=device)
-    if on_cuda:
-        x = x.contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, num_classes, (batch,), device=device)
-
-    def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=on_cuda):
-            loss = nn.functional.cross_entropy(step_model(x).float(), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    def sync() -> None:
-        if on_cuda:
-            torch.cuda.synchronize(device)
-
-    start = time.perf_counter()
-    for _ in range(warmup):
-        step()
-    sync()
-    warmup_s = time.perf_counter() - start
-    if on_cuda:
-        torch.cuda.reset_peak_memory_stats(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync()
-    seconds = time.perf_counter() - start
-    out = {"batch": batch, "steps": steps, "warmup_steps": warmup, "compile": compile,
-           "warmup_s": warmup_s, "seconds": seconds, "ms_per_step": 1000 * seconds / steps,
-           "images_per_s": batch * steps / seconds}
-    if on_cuda:
-        out["peak_memory_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
-    return out
 
 
 def with_mfu(result: dict[str, Any], flops_per_image: float, peak: float | None) -> dict[str, Any]:

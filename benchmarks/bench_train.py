@@ -26,6 +26,7 @@ import dataclasses
 import json
 import platform
 import time
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -81,37 +82,52 @@ def device_peak_tflops(device: torch.device) -> tuple[float | None, str]:
     return cpu_peak_tflops(torch.get_num_threads())
 
 
-def time_steps(model: nn.Module, *, batch: int, steps: int, warmup: int,
-               device: torch.device, compile: bool) -> float:
-    """Seconds for ``steps`` training steps after ``warmup`` untimed ones."""
+def time_steps(model: nn.Module, *, input_shape: tuple[int, ...], num_classes: int,
+               batch: int, steps: int, warmup: int, device: torch.device,
+               compile: bool, optimizer: Callable[[list], torch.optim.Optimizer]) -> dict[str, Any]:
+    """Time ``steps`` training steps (after ``warmup`` untimed ones, which include the
+    compilation) of ``model`` on one random batch already on ``device``."""
     on_cuda = device.type == "cuda"
     model.to(device).train()
     if on_cuda:
         model.to(memory_format=torch.channels_last)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optimizer(params)
     step_model = torch.compile(model) if compile else model
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
-    x = torch.randn(batch, 3, 227, 227, device=device)
+    x = torch.randn(batch, *input_shape, device=device)
     if on_cuda:
-        x = x.to(memory_format=torch.channels_last)
-    y = torch.randint(0, model.fc8.out_features, (batch,), device=device)
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, num_classes, (batch,), device=device)
 
     def step() -> None:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=on_cuda):
             loss = nn.functional.cross_entropy(step_model(x).float(), y)
-        optimizer.zero_grad(set_to_none=True)
+        opt.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
+        opt.step()
 
+    def sync() -> None:
+        if on_cuda:
+            torch.cuda.synchronize(device)
+
+    start = time.perf_counter()
     for _ in range(warmup):
         step()
+    sync()
+    warmup_s = time.perf_counter() - start
     if on_cuda:
-        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
     for _ in range(steps):
         step()
+    sync()
+    seconds = time.perf_counter() - start
+    out = {"batch": batch, "steps": steps, "warmup_steps": warmup, "compile": compile,
+           "warmup_s": warmup_s, "seconds": seconds, "ms_per_step": 1000 * seconds / steps,
+           "images_per_s": batch * steps / seconds}
     if on_cuda:
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+        out["peak_memory_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -145,8 +161,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.manual_seed(0)
     model = recipe.model()
-    seconds = time_steps(model, batch=batch, steps=steps, warmup=warmup, device=device,
-                         compile=args.compile)
+    seconds = time_steps(model, input_shape=(3, 227, 227), num_classes=recipe.num_classes,
+                         batch=batch, steps=steps, warmup=warmup, device=device,
+                         compile=args.compile,
+                         optimizer=lambda params: torch.optim.SGD(
+                             params, lr=1e-3, momentum=0.9, weight_decay=5e-4))["seconds"]
     images_per_s = batch * steps / seconds
     achieved = images_per_s * flops_step / 1e12
     device_name = (torch.cuda.get_device_name(device) if on_gpu
