@@ -55,6 +55,7 @@ WORDS = {
     "answer": "Tu respuesta",
     "score": "Nota",
     "points": "puntos",
+    "point": "punto",
     "passed": "superada",
     "failed": "no superada",
     "top": "arriba",
@@ -63,7 +64,7 @@ WORDS = {
         "pasen todas las visibles."
     ),
     "hidden_removed": "# [pruebas ocultas: se ejecutaron al corregir; no se muestran]",
-    "no_message": "la prueba falló sin mensaje",
+    "no_message": "sin mensaje",
 }
 
 #: Longest failure message shown (characters); longer ones are cut.
@@ -216,7 +217,7 @@ def failure_message(outputs: list[Mapping[str, Any]]) -> str:
     ...                   "evalue": "f(2) debería ser 4", "traceback": ["..."]}])
     'AssertionError: f(2) debería ser 4'
     >>> failure_message([{"output_type": "error", "ename": "AssertionError", "evalue": "", "traceback": []}])
-    'AssertionError (la prueba falló sin mensaje)'
+    'AssertionError (sin mensaje)'
     >>> failure_message([{"output_type": "stream", "name": "stdout", "text": "hola"}])
     ''
     """
