@@ -96,8 +96,8 @@ class StudentCheck:
         if self.tampering:
             lines.append(f"✘ {status_words('tampering')}: {'; '.join(self.tampering)}.")
         for cell in self.cells:
-            state = WORDS["passed"] if cell.passed else WORDS["failed"]
-            line = f"{'✔' if cell.passed else '✘'} {WORDS['test_cell']} {cell.grade_id} ({_points(cell.points)}): {state}"
+            mark, state = ("✔", WORDS["passed"]) if cell.passed else ("✘", WORDS["failed"])
+            line = f"{mark} {WORDS['test_cell']} {cell.grade_id} ({_points(cell.points)}): {state}"
             lines.append(line + (f"\n    {cell.message}" if cell.message else ""))
         if self.cells:
             won = sum(cell.points for cell in self.cells if cell.passed)
