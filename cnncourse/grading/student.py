@@ -15,6 +15,10 @@ answers in Spanish with the words of the feedback pages:
 The hidden tests run only when the instructor grades. Exit status: 0 when nothing would
 lose points in the visible tests, 1 otherwise, 2 for a usage error (no such file).
 
+The notebook's code runs with the permissions of whoever runs the check, unconfined (it
+is meant for one's own notebook); the instructor grades others' notebooks with
+``autograde``, whose kernels are sandboxed.
+
 Which assignment the notebook belongs to is found from its graded cells (or its name)
 among the released notebooks of the course: the course around the current folder, the
 source checkout this package belongs to, or ``--curso DIR``.
