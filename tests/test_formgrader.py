@@ -169,7 +169,8 @@ def test_the_students_table_shows_the_scores_of_the_report(course, server, brows
 
 
 def test_the_assignment_and_its_submissions_are_listed(course, server, browser):
-    text = _open(browser, server, "/formgrader/manage_assignments", FIRST)
+    text = _open(browser, server, "/formgrader", FIRST)  # the formgrader opens on its assignments
+    assert browser.current_url.rstrip("/").endswith("/formgrader/manage_assignments")
     row = next(row for row in _rows(browser) if row and row[0] == FIRST)
     assert row[-3] == "2", row  # "# Submissions"
     assert "draft" in text or "released" in text
