@@ -23,9 +23,9 @@ test's message for both.
 from __future__ import annotations
 
 import csv
+import functools
 import html
 from dataclasses import dataclass, field
-import functools
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Mapping
@@ -38,7 +38,10 @@ __all__ = [
     "report",
     "CSV_COLUMNS",
     "HIDDEN_TESTS_CHOICES",
+    "MESSAGE_LIMIT",
     "WORDS",
+    "word",
+    "hidden_tests_choice",
     "failure_message",
     "status_words",
     "hidden_tests_remover",
@@ -133,6 +136,18 @@ def report(
 
 def hidden_tests_choice(course: Course, hidden_tests: str | None = None) -> str:
     """``hidden_tests`` if given, else ``CnnCourse.feedback_hidden_tests`` of the course, else ``"hide"``.
+
+    Parameters
+    ----------
+    course : Course
+        The course whose ``nbgrader_config.py`` may set ``CnnCourse.feedback_hidden_tests``.
+    hidden_tests : {"hide", "show"}, optional
+        The caller's choice, which wins over the configuration.
+
+    Returns
+    -------
+    str
+        ``"hide"`` or ``"show"``.
 
     Raises
     ------
