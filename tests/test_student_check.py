@@ -15,7 +15,7 @@ import pytest
 from cnncourse.grading import STATUS, load_course
 from cnncourse.grading.notebooks import is_solution, is_test
 from cnncourse.grading.reports import WORDS
-from cnncourse.grading.simulate import solved, wrong_answers
+from cnncourse.grading.simulate import KINDS, solved, wrong_answers
 from cnncourse.grading.student import check_notebook, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,6 +129,21 @@ def test_deleted_copied_and_edited_cells_are_reported_and_the_real_tests_run(tmp
     for code in result.notes:
         assert STATUS[code] in text
     assert result.failed == ["test_conv_relleno_paso", "test_forma_conv", "test_alexnet_227"]
+
+
+def test_an_infinite_loop_and_a_dying_kernel_are_reported(tmp_path, capsys):
+    release_path, release, _ = _notebooks(FIRST)
+    source = nbformat.read(COURSE.source_dir / FIRST / release_path.name, as_version=4)
+    loop = _write(KINDS["infinite_loop"](release, source, None)[""], tmp_path, "bucle.ipynb")
+    result = check_notebook(loop, course=COURSE, timeout=5)
+    assert "timeout" in result.notes and not result.ok
+    assert result.failed == ["test_entrada_valida"]  # the looping cell defines entrada_valida
+    assert STATUS["timeout"] in result.format() and "límite de 5 s" in result.format()
+    dies = _write(KINDS["kills_kernel"](release, source, None)[""], tmp_path, "muere.ipynb")
+    assert main([str(dies)]) == 1
+    out = capsys.readouterr().out
+    assert STATUS["kernel_died"] in out and "la nota sería 0" in out
+    assert f"test_entrada_valida (3 puntos): {WORDS['failed']}" in out  # never ran
 
 
 def test_bad_arguments_are_refused(tmp_path, capsys):

@@ -44,8 +44,8 @@ from cnncourse.grading.reports import WORDS, failure_message, status_words
 
 __all__ = ["CellResult", "StudentCheck", "check_notebook", "main"]
 
-#: Outcomes (codes of :data:`~cnncourse.grading.STATUS`) after which nothing can be graded.
-_FATAL = ("invalid_notebook", "missing_notebook", "kernel_died")
+#: What a cell interrupted at the timeout shows (nbclient interrupts the kernel: KeyboardInterrupt).
+_TIMEOUT_ERRORS = ("CellTimeoutError", "KeyboardInterrupt")
 
 
 @dataclass
@@ -290,6 +290,8 @@ def _run_tests(nb: Any, result: StudentCheck, *, timeout: int, cwd: Path) -> Non
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log is not the student's business
     except DeadKernelError:
         result.outcome = "kernel_died"
+        result.details.append("Al corregir, un cuaderno cuyo kernel se cierra no se puede puntuar: la nota "
+                              "sería 0. Busca os._exit(), sys.exit() o un uso enorme de memoria.")
     finally:
         if saved is None:
             os.environ.pop("NBGRADER_EXECUTION", None)
@@ -297,7 +299,7 @@ def _run_tests(nb: Any, result: StudentCheck, *, timeout: int, cwd: Path) -> Non
             os.environ["NBGRADER_EXECUTION"] = saved
     result.executed = True
     timed_out = [grade_id(c) or f"celda {i + 1}" for i, c in enumerate(executed.cells)
-                 if any(out.get("ename") == "CellTimeoutError" for out in c.get("outputs", []))]
+                 if any(out.get("ename") in _TIMEOUT_ERRORS for out in c.get("outputs", []))]
     if timed_out:
         result.notes.append("timeout")
         result.details.append(f"Una celda ({', '.join(timed_out)}) superó el límite de {timeout} s y se interrumpió "
