@@ -33,8 +33,8 @@ WAIT = 30  # seconds: the longest any page or the server may take
 
 def _browser() -> tuple[str | None, str | None]:
     """(chromium, chromedriver) paths, None where absent."""
-    chromium = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
-                     if p and Path(p).is_file()), None)
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")  # the last: CI runners
+    chromium = next((p for p in (*map(shutil.which, names), "/usr/bin/chromium") if p and Path(p).is_file()), None)
     driver = next((p for p in (shutil.which("chromedriver"), "/usr/bin/chromedriver") if p and Path(p).is_file()), None)
     return chromium, driver
 
