@@ -25,3 +25,8 @@ c.ClearSolutions.text_stub = "ESCRIBE AQUÍ TU RESPUESTA"
 
 # Put back test cells that a student deleted (they are restored from the gradebook).
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback pages (python -m cnncourse.grading report): "hide" leaves the hidden tests out
+# (their code, their expected data and their tracebacks; a failed test shows only its
+# message), "show" shows them as nbgrader does. `report --show-hidden-tests` overrides it.
+c.CnnCourse.feedback_hidden_tests = "hide"

@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     rep = commands.add_parser("report", help="grades CSV and HTML feedback")
     rep.add_argument("--csv", type=Path, default=None, help="CSV path (default: feedback/grades.csv)")
     rep.add_argument("--no-feedback", action="store_true", help="write only the CSV")
+    rep.add_argument("--show-hidden-tests", dest="hidden_tests", action="store_const", const="show", default=None,
+                     help="show the hidden tests (code, data, tracebacks) in the feedback pages "
+                          "(default: CnnCourse.feedback_hidden_tests of nbgrader_config.py, else hidden)")
+    rep.add_argument("--hide-hidden-tests", dest="hidden_tests", action="store_const", const="hide",
+                     help="leave the hidden tests out of the feedback pages, whatever nbgrader_config.py says")
 
     args = parser.parse_args(argv)
     try:
@@ -125,10 +130,12 @@ def _review(course, args) -> int:
 def _report(course, args) -> int:
     from cnncourse.grading.reports import report
 
-    files = report(course, csv_path=args.csv, feedback=not args.no_feedback)
+    files = report(course, csv_path=args.csv, feedback=not args.no_feedback, hidden_tests=args.hidden_tests)
     print(f"grades: {_shown(files.csv, course)}")
     if files.pages:
-        print(f"feedback: {len(files.pages)} page(s) under {_shown(course.feedback_dir, course)}")
+        sizes = [page.stat().st_size for page in files.pages]
+        print(f"feedback: {len(files.pages)} page(s) under {_shown(course.feedback_dir, course)} "
+              f"({sum(sizes)} bytes, largest {max(sizes)} bytes)")
     for problem in files.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 0
