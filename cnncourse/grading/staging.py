@@ -29,7 +29,10 @@ from cnncourse.grading.notebooks import grade_id, is_locked, nbgrader_meta
 
 __all__ = ["Staged", "stage_submission"]
 
-_SKIPPED_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store", "__MACOSX"}
+# Left out without a note: editor and OS debris, and the files nbgrader's own exchange
+# writes beside every submitted notebook (timestamp.txt, submission_secret.txt).
+_SKIPPED_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store", "__MACOSX",
+                  "timestamp.txt", "submission_secret.txt"}
 
 
 @dataclass
