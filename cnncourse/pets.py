@@ -28,16 +28,9 @@ import numpy as np
 import torch
 
 from cnncourse._validate import check_int
-from cnncourse.data import (
-    TensorImageDataset,
-    _background,
-    _hsv_to_rgb,
-    _interpolation_matrix,
-    _to_float_tensor,
-    data_root,
-    image_folder,
-    write_image_folder,
-)
+from cnncourse.data.generated import _background, _hsv_to_rgb, _interpolation_matrix
+from cnncourse.data.loaders import _to_float_tensor, data_root, image_folder, write_image_folder
+from cnncourse.data.memory import TensorImageDataset
 
 __all__ = ["PET_CLASSES", "make_cartoon_pets", "write_cats_dogs_folder", "cats_dogs_folder",
            "oxford_pets_binary"]

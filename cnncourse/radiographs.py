@@ -262,6 +262,90 @@ def _one_box(pu: np.ndarray, pv: np.ndarray, ax: float, ay: float, bx: float, by
             + np.minimum(np.maximum(qx, qy), 0))
 
 
+class _Placement:
+    """A hand laid on the image: scaled by ``scale``, rotated by ``angle`` (radians) and
+    centred at ``(cx, cy)`` (image units, [0, 1]); ``grid`` holds the pixel centres.
+
+    ``u``, ``v`` are every pixel's coordinates in hand units (image rows grow downwards,
+    hand ``v`` upwards) and ``pixel`` is one pixel's size in hand units.
+    """
+
+    def __init__(self, scale: float, angle: float, cx: float, cy: float,
+                 grid: np.ndarray) -> None:
+        self.scale, self.cx, self.cy, self.size = scale, cx, cy, len(grid)
+        self.cos, self.sin = math.cos(angle), math.sin(angle)
+        # Pixel (x, y) in image units back to hand units (u, v).
+        x, y = grid[None, :] - cx, grid[:, None] - cy
+        self.u = (self.cos * x + self.sin * y) / scale
+        self.v = (self.sin * x - self.cos * y) / scale
+        self.pixel = 1.0 / (self.size * scale)
+
+    def _window(self, cap: tuple) -> tuple[int, int, int, int]:
+        """Rows and columns ``(r0, r1, c0, c1)`` of the pixels around a box: its extent
+        in hand units mapped forward (hand -> image: x = scale (cos u + sin v),
+        y = scale (sin u - cos v)), with a margin of two pixels."""
+        ax, ay, bx, by, h = cap
+        s, scale, cos, sin = self.size, self.scale, self.cos, self.sin
+        corners = [(pu, pv) for pu in (min(ax, bx) - h, max(ax, bx) + h)
+                   for pv in (min(ay, by) - h, max(ay, by) + h)]
+        cols = [(scale * (cos * pu + sin * pv) + self.cx) * s for pu, pv in corners]
+        rows = [(scale * (sin * pu - cos * pv) + self.cy) * s for pu, pv in corners]
+        c0, c1 = max(int(min(cols)) - 2, 0), min(int(max(cols)) + 3, s)
+        r0, r1 = max(int(min(rows)) - 2, 0), min(int(max(rows)) + 3, s)
+        return r0, r1, c0, c1
+
+    def coverage(self, caps: list) -> np.ndarray:
+        """Fraction of each pixel inside the union of ``caps`` (a one-pixel ramp at the
+        edges), each box evaluated only on the pixels around it."""
+        out = np.zeros((self.size, self.size), dtype=np.float32)
+        for cap in caps:
+            if cap[4] <= 0:
+                continue
+            r0, r1, c0, c1 = self._window(cap)
+            if c0 >= c1 or r0 >= r1:
+                continue
+            d = _one_box(self.u[r0:r1, c0:c1], self.v[r0:r1, c0:c1], *cap)
+            window = out[r0:r1, c0:c1]
+            np.maximum(window, np.clip(0.5 - d / self.pixel, 0.0, 1.0), out=window)
+        return out
+
+
+def _draw_hand(rng: np.random.Generator, m: float, grid: np.ndarray, noise: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One radiograph of a hand of skeletal maturity ``m`` (years) in a random pose:
+    the ``(S, S)`` uint8 image, its physis mask and its carpal-region mask."""
+    bones, soft, physes = _segments(rng, m)
+    carpals = [(c[0], c[1], c[0], c[1], _carpal_radius(m, r, a))
+               for _, c, r, a in CARPAL_BONES]
+    carpal_regions = [(c[0], c[1], c[0], c[1], r + 0.004) for _, c, r, _ in CARPAL_BONES]
+    # Placement: hand units -> image units (v up -> rows down), random pose.
+    scale = rng.uniform(0.78, 0.88)
+    angle = math.radians(rng.uniform(-8.0, 8.0))
+    cx, cy = 0.5 + rng.uniform(-0.03, 0.03), 0.78 + rng.uniform(-0.03, 0.03)
+    place = _Placement(scale, angle, cx, cy, grid)
+    bone = np.maximum(place.coverage(bones), place.coverage(carpals))
+    tissue = place.coverage(soft)
+    background = rng.uniform(0.02, 0.10) + rng.uniform(-0.04, 0.04) * (grid[:, None] - 0.5)
+    image = (background + rng.uniform(0.18, 0.28) * tissue
+             + rng.uniform(0.45, 0.65) * bone * (0.9 + 0.1 * tissue))
+    image = image + noise * rng.standard_normal((len(grid), len(grid)))
+    image = np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    return image, place.coverage(physes) > 0, place.coverage(carpal_regions) > 0
+
+
+def _check_options(age_range: tuple[float, float], maturity_sd: float,
+                   noise: float) -> tuple[float, float]:
+    """:func:`make_radiographs`'s ranges checked; returns ``age_range``'s bounds."""
+    lo, hi = age_range
+    if not 0 <= lo < hi <= 25:
+        raise ValueError(f"age_range must satisfy 0 <= low < high <= 25 (years), got {age_range!r}")
+    if not maturity_sd >= 0:
+        raise ValueError(f"maturity_sd must be >= 0 (years), got {maturity_sd!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    return lo, hi
+
+
 def make_radiographs(
     n: int,
     *,
@@ -310,13 +394,7 @@ def make_radiographs(
     n = check_int("n", n, minimum=1)
     image_size = check_int("image_size", image_size, minimum=32)
     seed = check_int("seed", seed, minimum=0)
-    lo, hi = age_range
-    if not 0 <= lo < hi <= 25:
-        raise ValueError(f"age_range must satisfy 0 <= low < high <= 25 (years), got {age_range!r}")
-    if not maturity_sd >= 0:
-        raise ValueError(f"maturity_sd must be >= 0 (years), got {maturity_sd!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    lo, hi = _check_options(age_range, maturity_sd, noise)
 
     rng = np.random.default_rng(seed)
     ages = rng.uniform(lo, hi, size=n)
@@ -328,54 +406,8 @@ def make_radiographs(
     grid = (np.arange(s, dtype=np.float32) + 0.5) / s  # pixel centres in [0, 1]
 
     for i in range(n):
-        m = float(maturities[i])
-        bones, soft, physes = _segments(rng, m)
-        carpals = [(c[0], c[1], c[0], c[1], _carpal_radius(m, r, a))
-                   for _, c, r, a in CARPAL_BONES]
-        carpal_regions = [(c[0], c[1], c[0], c[1], r + 0.004) for _, c, r, _ in CARPAL_BONES]
-        # Placement: hand units -> image units (v up -> rows down), random pose.
-        scale = rng.uniform(0.78, 0.88)
-        angle = math.radians(rng.uniform(-8.0, 8.0))
-        cx, cy = 0.5 + rng.uniform(-0.03, 0.03), 0.78 + rng.uniform(-0.03, 0.03)
-        cos, sin = math.cos(angle), math.sin(angle)
-        # Pixel (x, y) in image units back to hand units (u, v).
-        x, y = grid[None, :] - cx, grid[:, None] - cy
-        u = (cos * x + sin * y) / scale
-        v = (sin * x - cos * y) / scale
-        pixel = 1.0 / (s * scale)  # one pixel in hand units
-
-        def coverage(caps: list) -> np.ndarray:
-            """Fraction of each pixel inside the union of ``caps`` (a one-pixel ramp at
-            the edges), each box evaluated only on the pixels around it."""
-            out = np.zeros((s, s), dtype=np.float32)
-            for cap in caps:
-                if cap[4] <= 0:
-                    continue
-                ax, ay, bx, by, h = cap
-                # Bounding window in pixels: the box's extent in hand units, mapped
-                # forward (hand -> image: x = scale (cos u + sin v), y = scale (sin u - cos v)).
-                corners = [(pu, pv) for pu in (min(ax, bx) - h, max(ax, bx) + h)
-                           for pv in (min(ay, by) - h, max(ay, by) + h)]
-                cols = [(scale * (cos * pu + sin * pv) + cx) * s for pu, pv in corners]
-                rows = [(scale * (sin * pu - cos * pv) + cy) * s for pu, pv in corners]
-                c0, c1 = max(int(min(cols)) - 2, 0), min(int(max(cols)) + 3, s)
-                r0, r1 = max(int(min(rows)) - 2, 0), min(int(max(rows)) + 3, s)
-                if c0 >= c1 or r0 >= r1:
-                    continue
-                d = _one_box(u[r0:r1, c0:c1], v[r0:r1, c0:c1], ax, ay, bx, by, h)
-                window = out[r0:r1, c0:c1]
-                np.maximum(window, np.clip(0.5 - d / pixel, 0.0, 1.0), out=window)
-            return out
-
-        bone = np.maximum(coverage(bones), coverage(carpals))
-        tissue = coverage(soft)
-        background = rng.uniform(0.02, 0.10) + rng.uniform(-0.04, 0.04) * (grid[:, None] - 0.5)
-        image = (background + rng.uniform(0.18, 0.28) * tissue
-                 + rng.uniform(0.45, 0.65) * bone * (0.9 + 0.1 * tissue))
-        image = image + noise * rng.standard_normal((s, s))
-        images[i] = np.rint(np.clip(image, 0.0, 1.0) * 255)
-        physis_masks[i] = coverage(physes) > 0
-        carpal_masks[i] = coverage(carpal_regions) > 0
+        images[i], physis_masks[i], carpal_masks[i] = _draw_hand(
+            rng, float(maturities[i]), grid, noise)
 
     return RadiographDataset(
         torch.from_numpy(images)[:, None],
