@@ -33,10 +33,20 @@ def _close_figures():
     plt.close("all")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "uses_book_cache: reads the executed chapters from the book's execution "
+                   "cache; runs after the notebooks, before the book build")
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Run the book build after everything else, so it can reuse nbval's executions."""
-    last = [item for item in items if item.name == BOOK_BUILD_TEST]
-    items[:] = [item for item in items if item.name != BOOK_BUILD_TEST] + last
+    """Run the tests that read executed chapters after nbval has executed (and recorded)
+    them, and the book build after everything else, so both reuse nbval's executions."""
+    build = [item for item in items if item.name == BOOK_BUILD_TEST]
+    cached = [item for item in items
+              if item.get_closest_marker("uses_book_cache") and item not in build]
+    rest = [item for item in items if item not in build and item not in cached]
+    items[:] = rest + cached + build
 
 
 def _is_book_cell(item) -> bool:
