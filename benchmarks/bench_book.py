@@ -17,9 +17,10 @@ Three reports:
         A cold `make book` as CI runs it: clones the repository's committed HEAD into a
         scratch folder, runs `make book` there (virtual environment and install included,
         with whatever pip cache the machine has) and splits the wall time into phases:
-        install, notebook execution (each chapter's seconds), the rest of Sphinx's
-        reading, writing the pages, and what follows (indices, search index, static
-        files). Uncommitted changes are not part of the clone.
+        install, notebook execution (the chapters that `make book` executes two at a
+        time before Sphinx starts, and any that Sphinx executes itself; each chapter's
+        seconds from the clone's cache), the rest of Sphinx's reading, writing the pages,
+        and what follows (indices, search index, static files). Uncommitted changes are not part of the clone.
 
 Timings depend on the machine and on what else runs on it: each report prints the CPU
 count and the load average next to its numbers.
@@ -161,6 +162,7 @@ def report_cells(notebooks: list[str], top: int) -> None:
 # Lines of the build log that open each phase (the first match wins; Sphinx's colour
 # codes are stripped first).
 _MARKERS = [
+    ("execution start", re.compile(r"jcache notebook add|jupyter-book build")),
     ("sphinx start", re.compile(r"jupyter-book build")),
     ("reading", re.compile(r"^reading sources\.\.\.")),
     ("after reading", re.compile(r"^(looking for now-outdated|pickling environment)")),
@@ -208,9 +210,11 @@ def phases(lines: list[tuple[float, str]]) -> tuple[dict[str, float], dict[str, 
         raise SystemExit(f"the build log has no line for: {', '.join(missing)}")
     execution = sum(executed.values())
     result = {
-        "install (venv + pip)": marks["sphinx start"],
+        "install (venv + pip)": marks["execution start"],
+        "notebook execution before Sphinx (jcache, two at a time)":
+            marks["sphinx start"] - marks["execution start"],
         "Sphinx start-up (config, extensions, bibtex)": marks["reading"] - marks["sphinx start"],
-        "notebook execution": execution,
+        "notebook execution inside Sphinx (one at a time)": execution,
         "reading, without execution (parsing, glue, MyST)":
             marks["after reading"] - marks["reading"] - execution,
         "consistency checks, pickling": marks["writing"] - marks["after reading"],
@@ -229,8 +233,10 @@ def report_cold(keep: str | None, python: str) -> None:
     log = scratch / "make-book.log"
     lines = timed_lines(["make", "book", f"PYTHON={python}"], clone, log)
     result, executed = phases(lines)
-    for name, seconds in executed.items():
-        print(f"    {name:<32} {seconds:7.1f} s")
+    print("execution seconds per chapter (from the clone's cache; those run inside Sphinx too):")
+    for name, seconds, status in cached_seconds(clone):
+        shown = f"{seconds:7.1f} s" if seconds is not None else status
+        print(f"    {name:<36} {shown}")
     total = result["total"]
     for name, seconds in result.items():
         print(f"{name:<52} {seconds:7.1f} s  {100 * seconds / total:5.1f} %")
