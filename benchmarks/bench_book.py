@@ -178,8 +178,11 @@ def timed_lines(command: list[str], cwd: Path, log: Path) -> list[tuple[float, s
     """Run ``command``, echo and log its output, return each line with its time."""
     lines = []
     start = time.perf_counter()
+    # Unbuffered: Python writing to a pipe holds its output back, and Sphinx's phases would
+    # all arrive, and be timed, at the end.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, bufsize=1) as process, log.open("w") as out:
+                          text=True, bufsize=1, env=env) as process, log.open("w") as out:
         for line in process.stdout:
             t = time.perf_counter() - start
             line = _ANSI.sub("", line.rstrip("\n"))
