@@ -90,10 +90,11 @@ def cached_seconds(root: Path = ROOT) -> list[tuple[str, float | None, str]]:
     return rows
 
 
-def report_cache(markdown: bool) -> None:
-    rows = cached_seconds()
+def report_cache(markdown: bool, root: Path = ROOT) -> None:
+    rows = cached_seconds(root)
     total = sum(s for _, s, _ in rows if s is not None)
-    print(f"# execution seconds per chapter, from _build/.jupyter_cache ({machine()})")
+    print(f"# execution seconds per chapter, from {root / '_build' / '.jupyter_cache'} "
+          f"(load now: {machine()})")
     if markdown:
         print("| chapter | seconds | share |")
         print("|---|---:|---:|")
@@ -252,6 +253,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="report", required=True)
     cache = sub.add_parser("cache", help="per-chapter seconds from the execution cache")
     cache.add_argument("--markdown", action="store_true", help="a Markdown table")
+    cache.add_argument("--root", type=Path, default=ROOT,
+                       help="the repository whose cache to read (e.g. a cold clone's)")
     cells = sub.add_parser("cells", help="execute notebooks and list their slowest cells")
     cells.add_argument("notebooks", nargs="+")
     cells.add_argument("--top", type=int, default=8)
@@ -260,7 +263,7 @@ def main() -> None:
     cold.add_argument("--python", default="python3", help="the interpreter make uses for the venv")
     args = parser.parse_args()
     if args.report == "cache":
-        report_cache(args.markdown)
+        report_cache(args.markdown, args.root.resolve())
     elif args.report == "cells":
         report_cells(args.notebooks, args.top)
     else:
