@@ -167,7 +167,7 @@ _MARKERS = [
     ("sphinx start", re.compile(r"jupyter-book build")),
     ("reading", re.compile(r"^reading sources\.\.\.")),
     ("after reading", re.compile(r"^(looking for now-outdated|pickling environment)")),
-    ("writing", re.compile(r"^writing output\.\.\.")),
+    ("writing", re.compile(r"^writing output\.\.\. \[")),
     ("after writing", re.compile(r"^(generating indices|writing additional pages)")),
     ("end", re.compile(r"^build (succeeded|finished)")),
 ]
