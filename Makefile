@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing cnncourse and its tools into $(VENV) (first run only)..."
 	$(PIP) install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	$(PIP) install -q --no-compile -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location"; \
+	$(PIP) install -q -c constraints.txt --no-compile -e ".[dev]" 2>&1 | grep -v "^WARNING: Location"; \
 		test $${PIPESTATUS[0]} -eq 0
 	@touch $(STAMP)
 
