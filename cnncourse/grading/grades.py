@@ -27,12 +27,12 @@ import os
 import secrets
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from cnncourse.grading.cluster import check_confinement, run_on_cluster
 from cnncourse.grading.course import (
     Course,
     GradingError,
@@ -72,6 +72,7 @@ STATUS = {
     "disk_limit": "el cuaderno superó el límite de disco",
     "process_limit": "el cuaderno creó demasiados procesos",
     "cpu_limit": "el cuaderno superó el límite de tiempo de CPU",
+    "worker_lost": "el equipo que corregía el cuaderno falló repetidamente",
     "tampering": "el cuaderno manipula el entorno de corrección: nota pendiente de revisión",
     "reviewed": "revisado por el profesor",
 }
@@ -88,6 +89,10 @@ _FAILURE_DETAIL = {
         "la memoria?), así que no se pudo corregir y la nota es 0."
     ),
     "grader_error": "No se pudo corregir automáticamente por un error interno; el profesor revisará la entrega.",
+    "worker_lost": (
+        "El equipo que corregía este cuaderno dejó de funcionar varias veces mientras lo ejecutaba, "
+        "así que no se pudo corregir y la nota es 0; el profesor revisará la entrega."
+    ),
     "memory_limit": (
         "El cuaderno intentó usar más memoria de la permitida ({memory}) y se detuvo, así que no "
         "se pudo corregir y la nota es 0. Revisa que no crees listas o arrays enormes."
@@ -188,6 +193,7 @@ def autograde(
     sandbox: bool = True,
     require_confinement: bool = False,
     limits: Limits | None = None,
+    cluster: str | None = None,
 ) -> list[NotebookResult]:
     """Grade the submissions ``submitted/<student>/<assignment>/``.
 
@@ -216,6 +222,11 @@ def autograde(
         Landlock: macOS, Linux before 5.13). Without it, autograde warns on stderr.
     limits : Limits, optional
         Memory, file size, disk, CPU and process limits of each kernel.
+    cluster : str, optional
+        Grade on a Dask distributed cluster: a scheduler address (``tcp://host:8786``) or
+        ``local:N`` for N worker processes on this machine (see
+        :mod:`cnncourse.grading.cluster`). ``jobs`` is then ignored; the workers'
+        confinement is checked instead of this machine's.
 
     Returns
     -------
@@ -228,13 +239,7 @@ def autograde(
     chosen = _students(submitted, students)
     timeout = int(timeout if timeout is not None else course.timeout)
     limits = limits or Limits()
-    confinement = available()
-    if not sandbox or not confinement["confined"]:
-        why = "sandbox=False" if not sandbox else "this system has no Landlock (Linux 5.13+ needed)"
-        if require_confinement:
-            raise GradingError(f"cannot confine the students' kernels ({why}); refusing to grade")
-        print(f"warning: autograde runs the students' code UNCONFINED ({why}): a submission can read and "
-              "write everything you can; see docs/grading.md", file=sys.stderr)
+    check_confinement(sandbox, require_confinement, confined=cluster is not None or available()["confined"])
     hashes = {name: source_hash(course, name) for name in course.assignments()}
     kept = [
         r for r in load_results(course)
@@ -267,7 +272,8 @@ def autograde(
             )
             for i, (student, assignment) in enumerate((s, a) for s in chosen for a in assignments)
         ]
-        results = _run(work, jobs=jobs, progress=progress)
+        results = _run(work, jobs=jobs, progress=progress, cluster=cluster, sandbox=sandbox,
+                       require_confinement=require_confinement)
         _publish_notebooks(course, work, replace_all=not students, assignments=assignments, students=chosen)
         everything = sorted(kept + results, key=_order)
         _save_results(course, everything)
@@ -315,8 +321,14 @@ def _number(value: float):
     return int(value) if float(value).is_integer() else round(float(value), 4)
 
 
-def _run(work: list[_Job], *, jobs: int, progress: bool | None) -> list[NotebookResult]:
+def _run(work: list[_Job], *, jobs: int, progress: bool | None, cluster: str | None = None,
+         sandbox: bool = True, require_confinement: bool = False) -> list[NotebookResult]:
     from tqdm.auto import tqdm
+
+    if cluster is not None:
+        records = run_on_cluster(work, cluster, progress=progress, sandbox=sandbox,
+                                 require_confinement=require_confinement)
+        return sorted((NotebookResult(**record) for record in records), key=_order)
 
     bar = tqdm(total=len(work), desc="autograde", unit="entrega", disable=None if progress is None else not progress)
     records: list[dict] = []
