@@ -39,7 +39,8 @@ __all__ = ["check_confinement", "connect", "run_on_cluster", "last_run"]
 
 #: Timings of the last :func:`run_on_cluster` (seconds), for the benchmark: the
 #: coordinator's own work (``pack``, ``checks``, ``send``, ``receive``, ``write``), the
-#: workers' (``worker``: sum over tasks, unpacking included) and the ``wall`` time.
+#: workers' (``worker``: sum over tasks, unpacking included), ``start`` (connecting, and
+#: starting a ``local:N`` cluster) and the ``wall`` time.
 last_run: dict[str, float] = {}
 
 # per worker process: bundle digest -> folder it was unpacked to (once per worker)
@@ -88,6 +89,7 @@ def run_on_cluster(work: list, address: str, *, progress: bool | None, sandbox: 
         return []
     start = time.perf_counter()
     with connect(address) as client:
+        last_run["start"] = time.perf_counter() - start
         tick = time.perf_counter()
         _check_workers(client, sandbox=sandbox, require_confinement=require_confinement)
         last_run["checks"] = time.perf_counter() - tick
