@@ -146,3 +146,34 @@ def test_refuses_when_a_worker_cannot_confine(cluster, tmp_path):
     finally:
         client.run(_can_confine_again, workers=[worker])
     assert not (course.autograded_dir / "grading_results.json").exists()
+
+
+def _dies_on_doomed(job, bundle, digest, files):
+    """A task that kills its worker process for the student ``doomed``, every time."""
+    from cnncourse.grading import cluster as cluster_module
+
+    if job.student == "doomed":
+        os._exit(1)
+    return cluster_module.grade_remote(job, bundle, digest, files)
+
+
+@pytest.mark.slow
+def test_a_notebook_that_keeps_killing_workers_gets_worker_lost(cluster, tmp_path, monkeypatch):
+    import cloudpickle
+
+    from cnncourse.grading import cluster as cluster_module
+
+    local, _ = cluster
+    course = copy_course(load_course(ROOT), tmp_path / "course", [FIRST])
+    for student in ("doomed", "perfect"):
+        write_submission(course, FIRST, student, "perfect", course.submitted_dir)
+    cloudpickle.register_pickle_by_value(__import__(__name__))
+    monkeypatch.setattr(cluster_module, "grade_remote", _dies_on_doomed)
+    try:
+        results = autograde(course, assignments=[FIRST], progress=False, cluster=local.scheduler_address)
+    finally:
+        cloudpickle.unregister_pickle_by_value(__import__(__name__))
+    by_student = {r.student: r for r in results}
+    assert by_student["perfect"].score == 20 and by_student["perfect"].status == "graded"
+    assert by_student["doomed"].score == 0 and by_student["doomed"].status == "worker_lost"
+    assert "dejó de funcionar" in by_student["doomed"].detail
