@@ -28,8 +28,13 @@ ATTACK = "attack_patch_builtins"  # graded `tampering`
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as local, distributed.Client(local) as client:
+    import dask
+
+    from cnncourse.grading.cluster import ONE_TASK_PER_THREAD
+
+    with dask.config.set(ONE_TASK_PER_THREAD), distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as local, distributed.Client(local) as client:
         yield local, client
 
 
@@ -174,6 +179,6 @@ def test_a_notebook_that_keeps_killing_workers_gets_worker_lost(cluster, tmp_pat
     finally:
         cloudpickle.unregister_pickle_by_value(__import__(__name__))
     by_student = {r.student: r for r in results}
-    assert by_student["perfect"].score == 20 and by_student["perfect"].status == "graded"
+    assert (by_student["perfect"].score, by_student["perfect"].status) == (20, "graded"), by_student["perfect"].detail
     assert by_student["doomed"].score == 0 and by_student["doomed"].status == "worker_lost"
     assert "dejó de funcionar" in by_student["doomed"].detail

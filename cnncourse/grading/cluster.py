@@ -43,6 +43,13 @@ __all__ = ["check_confinement", "connect", "run_on_cluster", "last_run"]
 #: starting a ``local:N`` cluster) and the ``wall`` time.
 last_run: dict[str, float] = {}
 
+#: Scheduler setting: send a worker only as many tasks as it has threads. Dask counts a
+#: worker's death against every task sent to it; with more than one task per thread, a
+#: notebook merely waiting on a worker that another notebook keeps killing would end
+#: ``worker_lost`` too. Start a real scheduler with
+#: ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0``.
+ONE_TASK_PER_THREAD = {"distributed.scheduler.worker-saturation": 1.0}
+
 # per worker process: bundle digest -> folder it was unpacked to (once per worker)
 _UNPACKED: dict[str, Path] = {}
 
@@ -65,6 +72,7 @@ def check_confinement(sandbox: bool, require_confinement: bool, *, confined: boo
 @contextmanager
 def connect(address: str) -> Iterator[object]:
     """A ``distributed.Client`` of ``address`` (``tcp://host:port`` or ``local:N``)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if not isinstance(address, str) or not address:
@@ -73,8 +81,9 @@ def connect(address: str) -> Iterator[object]:
         count = address.split(":", 1)[1]
         if not count.isdigit() or int(count) < 1:
             raise ValueError(f"cluster 'local:N' needs a positive number of workers, got {address!r}")
-        with LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                          dashboard_address=None) as local, Client(local) as client:
+        with dask.config.set(ONE_TASK_PER_THREAD), LocalCluster(
+                n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local, Client(local) as client:
             yield client
         return
     with Client(address) as client:
@@ -102,28 +111,47 @@ def run_on_cluster(work: list, address: str, *, progress: bool | None, sandbox: 
 
 
 def _submit_and_collect(client, work: list, bundle: bytes, digest: str, progress: bool | None) -> list[dict]:
-    """Send every job, then receive each result as it completes and write its notebooks back."""
+    """Send every job, then receive each result as it completes and write its notebooks back.
+
+    A task cancelled because every copy of the broadcast template died with its workers
+    is sent again (at most twice) with a fresh broadcast.
+    """
     from distributed import as_completed
+    from distributed.client import FutureCancelledError
     from tqdm.auto import tqdm
 
     from cnncourse.grading.grades import _failed_job
 
     tick = time.perf_counter()
-    shared = client.scatter(bundle, broadcast=True)
-    futures = {
-        client.submit(grade_remote, job, shared, digest, submission_files(job.submission), pure=False): job
-        for job in work
-    }
+    shared = [client.scatter(bundle, broadcast=True, hash=False)]
+
+    def send(job):
+        return client.submit(grade_remote, job, shared[0], digest, submission_files(job.submission), pure=False)
+
+    futures = {send(job): job for job in work}
     last_run["send"] = time.perf_counter() - tick
     last_run.update(receive=0.0, write=0.0, worker=0.0)
     records: list[dict] = []
+    resent: dict[str, int] = {}
     bar = tqdm(total=len(work), desc="autograde", unit="entrega", disable=None if progress is None else not progress)
     try:
-        for future in as_completed(futures):
+        pending = as_completed(futures)
+        for future in pending:
             job = futures[future]
             tick = time.perf_counter()
             try:
                 answer = future.result()
+            except FutureCancelledError as error:
+                if resent.get(job.root, 0) < 2:
+                    resent[job.root] = resent.get(job.root, 0) + 1
+                    shared[0] = client.scatter(bundle, broadcast=True, hash=False)
+                    again = send(job)
+                    futures[again] = job
+                    pending.add(again)
+                    continue
+                records += _failed_job(job, "worker_lost", repr(error))
+                bar.update()
+                continue
             except Exception as error:  # KilledWorker, or the task itself failed
                 records += _failed_job(job, _outcome_of(error), repr(error))
                 bar.update()
