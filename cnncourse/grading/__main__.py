@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--require-confinement", action="store_true",
                        help="refuse to grade where the kernels cannot be confined (no Landlock)")
     grade.add_argument("--no-sandbox", action="store_true", help="run kernels unconfined (trusted notebooks only)")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: tcp://HOST:8786, or local:N worker processes here")
 
     review = commands.add_parser("review", help="list submissions whose points are withheld; accept one")
     review.add_argument("--accept", nargs=2, metavar=("STUDENT", "ASSIGNMENT"), help="give back its withheld points")
@@ -90,6 +92,7 @@ def _autograde(course, args) -> int:
         timeout=args.timeout,
         sandbox=not args.no_sandbox,
         require_confinement=args.require_confinement,
+        cluster=args.cluster,
     )
     if not results:
         print("no submissions to grade")

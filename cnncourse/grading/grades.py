@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from cnncourse.grading.cluster import check_confinement, run_on_cluster
 from cnncourse.grading.course import Course, GradingError, load_course
-from cnncourse.grading.job import _INSIDE, _failed_job, _grade_job, _Job
+from cnncourse.grading.job import _INSIDE, _failed_job, _grade_job, _grade_safely, _Job
 from cnncourse.grading.releases import generate
 from cnncourse.grading.results import (
     REVIEW_FILE,
@@ -64,6 +64,7 @@ def autograde(
     sandbox: bool = True,
     require_confinement: bool = False,
     limits: Limits | None = None,
+    cluster: str | None = None,
 ) -> list[NotebookResult]:
     """Grade the submissions ``submitted/<student>/<assignment>/``.
 
@@ -92,6 +93,11 @@ def autograde(
         Landlock: macOS, Linux before 5.13). Without it, autograde warns on stderr.
     limits : Limits, optional
         Memory, file size, disk, CPU and process limits of each kernel.
+    cluster : str, optional
+        Grade on a Dask distributed cluster: a scheduler address (``tcp://host:8786``) or
+        ``local:N`` for N worker processes on this machine (see
+        :mod:`cnncourse.grading.cluster`). ``jobs`` is then ignored; the workers'
+        confinement is checked instead of this machine's.
 
     Returns
     -------
@@ -104,13 +110,7 @@ def autograde(
     chosen = _students(submitted, students)
     timeout = int(timeout if timeout is not None else course.timeout)
     limits = limits or Limits()
-    confinement = available()
-    if not sandbox or not confinement["confined"]:
-        why = "sandbox=False" if not sandbox else "this system has no Landlock (Linux 5.13+ needed)"
-        if require_confinement:
-            raise GradingError(f"cannot confine the students' kernels ({why}); refusing to grade")
-        print(f"warning: autograde runs the students' code UNCONFINED ({why}): a submission can read and "
-              "write everything you can; see docs/grading.md", file=sys.stderr)
+    check_confinement(sandbox, require_confinement, confined=cluster is not None or available()["confined"])
     hashes = {name: source_hash(course, name) for name in course.assignments()}
     kept = [
         r for r in load_results(course)
@@ -143,7 +143,8 @@ def autograde(
             )
             for i, (student, assignment) in enumerate((s, a) for s in chosen for a in assignments)
         ]
-        results = _run(work, jobs=jobs, progress=progress)
+        results = _run(work, jobs=jobs, progress=progress, cluster=cluster, sandbox=sandbox,
+                       require_confinement=require_confinement)
         _publish_notebooks(course, work, replace_all=not students, assignments=assignments, students=chosen)
         everything = sorted(kept + results, key=_order)
         _save_results(course, everything)
@@ -165,8 +166,14 @@ def _students(submitted: Path, wanted: list[str] | None) -> list[str]:
     return sorted(set(wanted))
 
 
-def _run(work: list[_Job], *, jobs: int, progress: bool | None) -> list[NotebookResult]:
+def _run(work: list[_Job], *, jobs: int, progress: bool | None, cluster: str | None = None,
+         sandbox: bool = True, require_confinement: bool = False) -> list[NotebookResult]:
     from tqdm.auto import tqdm
+
+    if cluster is not None:
+        records = run_on_cluster(work, cluster, progress=progress, sandbox=sandbox,
+                                 require_confinement=require_confinement)
+        return sorted((NotebookResult(**record) for record in records), key=_order)
 
     bar = tqdm(total=len(work), desc="autograde", unit="entrega", disable=None if progress is None else not progress)
     records: list[dict] = []
@@ -210,13 +217,6 @@ def _grade_alone(job: _Job, context) -> list[dict]:
             return pool.submit(_grade_job, job).result()
         except Exception as error:
             return _failed_job(job, "grader_error", repr(error))
-
-
-def _grade_safely(job: _Job) -> list[dict]:
-    try:
-        return _grade_job(job)
-    except Exception as error:  # never let one submission stop the others
-        return _failed_job(job, "grader_error", repr(error))
 
 
 def _publish_notebooks(course: Course, work: list[_Job], *, replace_all: bool, assignments, students) -> None:

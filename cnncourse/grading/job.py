@@ -44,6 +44,10 @@ _FAILURE_DETAIL = {
         "la memoria?), así que no se pudo corregir y la nota es 0."
     ),
     "grader_error": "No se pudo corregir automáticamente por un error interno; el profesor revisará la entrega.",
+    "worker_lost": (
+        "El equipo que corregía este cuaderno dejó de funcionar varias veces mientras lo ejecutaba, "
+        "así que no se pudo corregir y la nota es 0; el profesor revisará la entrega."
+    ),
     "memory_limit": (
         "El cuaderno intentó usar más memoria de la permitida ({memory}) y se detuvo, así que no "
         "se pudo corregir y la nota es 0. Revisa que no crees listas o arrays enormes."
@@ -108,6 +112,14 @@ def _failed_job(job: _Job, outcome: str, message: str) -> list[dict]:
         release = nbformat.read(path, as_version=4)
         results.append(_zero(job, path.stem, release, outcome, [f"{_FAILURE_DETAIL[outcome]} ({message})"], []))
     return [asdict(r) for r in results]
+
+
+def _grade_safely(job: _Job) -> list[dict]:
+    """Grade one job; whatever goes wrong becomes its own ``grader_error`` rows."""
+    try:
+        return _grade_job(job)
+    except Exception as error:  # never let one submission stop the others
+        return _failed_job(job, "grader_error", repr(error))
 
 
 def _release_name(job: _Job) -> str:

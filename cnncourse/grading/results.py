@@ -54,6 +54,7 @@ STATUS = {
     "disk_limit": "el cuaderno superó el límite de disco",
     "process_limit": "el cuaderno creó demasiados procesos",
     "cpu_limit": "el cuaderno superó el límite de tiempo de CPU",
+    "worker_lost": "el equipo que corregía el cuaderno falló repetidamente",
     "tampering": "el cuaderno manipula el entorno de corrección: nota pendiente de revisión",
     "reviewed": "revisado por el profesor",
 }
