@@ -70,6 +70,10 @@ def check_confinement(sandbox: bool, require_confinement: bool, *, confined: boo
           "write everything you can; see docs/grading.md", file=sys.stderr)
 
 
+#: How often a task cancelled by the loss of the broadcast template is sent again.
+RESENDS = 10
+
+
 @contextmanager
 def connect(address: str) -> Iterator[object]:
     """A ``distributed.Client`` of ``address`` (``tcp://host:port`` or ``local:N``)."""
@@ -115,7 +119,11 @@ def _submit_and_collect(client, work: list, bundle: bytes, digest: str, progress
     """Send every job, then receive each result as it completes and write its notebooks back.
 
     A task cancelled because every copy of the broadcast template died with its workers
-    is sent again (at most twice) with a fresh broadcast.
+    is sent again with a fresh broadcast. That is never the task's own fault (a task that
+    kills its workers ends in ``KilledWorker`` instead), and each notebook that kills workers
+    takes down at most ``allowed-failures + 1`` of them, so an innocent task may be
+    cancelled several times while one is being given up on: it is resent up to
+    :data:`RESENDS` times before it gets a ``worker_lost`` row.
     """
     from distributed import as_completed
     from distributed.client import FutureCancelledError
@@ -142,7 +150,7 @@ def _submit_and_collect(client, work: list, bundle: bytes, digest: str, progress
             try:
                 answer = future.result()
             except FutureCancelledError as error:
-                if resent.get(job.root, 0) < 2:
+                if resent.get(job.root, 0) < RESENDS:
                     resent[job.root] = resent.get(job.root, 0) + 1
                     shared[0] = client.scatter(bundle, broadcast=True, hash=False)
                     again = send(job)

@@ -112,16 +112,7 @@ def autograde(
     limits = limits or Limits()
     check_confinement(sandbox, require_confinement, confined=cluster is not None or available()["confined"])
     hashes = {name: source_hash(course, name) for name in course.assignments()}
-    kept = [
-        r for r in load_results(course)
-        if r.assignment not in assignments or (students and r.student not in chosen)
-    ]
-    stale = sorted({r.assignment for r in kept if r.assignment in assignments and r.source_hash != hashes[r.assignment]})
-    if stale:
-        raise GradingError(
-            f"the solutions of {stale} changed since other students were graded: grade every "
-            "student of these assignments again (leave out --student)"
-        )
+    kept = _kept_results(course, assignments, chosen if students else None, hashes)
     with tempfile.TemporaryDirectory(prefix="cnncourse-autograde-") as scratch, \
             tempfile.TemporaryDirectory(prefix="cnncourse-sandbox-") as boxes:
         scratch = Path(scratch)
@@ -151,6 +142,23 @@ def autograde(
         write_review_list(course, everything)
         _write_gradebook(course, scratch / "template" / "gradebook.db", everything)
     return results
+
+
+def _kept_results(course: Course, assignments: list[str], regraded: list[str] | None,
+                  hashes: dict[str, str]) -> list[NotebookResult]:
+    """The recorded results this run keeps: other assignments', and with ``--student``
+    (``regraded``) the other students'. Refuses when the solutions changed since then."""
+    kept = [
+        r for r in load_results(course)
+        if r.assignment not in assignments or (regraded and r.student not in regraded)
+    ]
+    stale = sorted({r.assignment for r in kept if r.assignment in assignments and r.source_hash != hashes[r.assignment]})
+    if stale:
+        raise GradingError(
+            f"the solutions of {stale} changed since other students were graded: grade every "
+            "student of these assignments again (leave out --student)"
+        )
+    return kept
 
 
 def _students(submitted: Path, wanted: list[str] | None) -> list[str]:
