@@ -1,15 +1,10 @@
 """``autograde``: grade every submission, each in its own scratch course, and merge.
 
-Why one scratch course per student and assignment: nbgrader grades a whole class in
-one course directory and one database, so one pathological submission can stop the
-run (a broken metadata error aborts it), drop a submission while its partial score
-stays in the database (a kernel killed by ``os._exit``), or leave state behind that the
-next run trips over. Here each job gets a copy of a freshly generated gradebook, the
-staged (repaired) notebooks of one student (see :mod:`cnncourse.grading.staging`) and
-one nbgrader ``Autograde`` run per notebook (:mod:`cnncourse.grading.job`), in this
-process or in worker processes (``jobs``). Whatever happens, a job returns one
-:class:`~cnncourse.grading.results.NotebookResult` per notebook of the assignment: a
-score and a status that says what happened.
+One job per student and assignment (:mod:`cnncourse.grading.job` says why each gets a
+scratch course of its own), run in this process, in worker processes (``jobs``) or on a
+Dask cluster (``cluster``, :mod:`cnncourse.grading.cluster`). Whatever happens, a job
+returns one :class:`~cnncourse.grading.results.NotebookResult` per notebook of the
+assignment: a score and a status that says what happened.
 
 The results are recorded in ``autograded/grading_results.json``, the graded notebooks
 are copied to ``autograded/<student>/<assignment>/``, and ``gradebook.db`` is rebuilt
