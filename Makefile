@@ -47,8 +47,12 @@ book: $(STAMP)
 	@echo
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
+# Two worker processes (pytest-xdist), one per core: the chapters, the tests that read their
+# executions and the book build run in order on one; the other tests, file by file, on both.
+JOBS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 # Library tests only (no notebooks, no book build): quick feedback while coding.
 test-fast: $(STAMP)

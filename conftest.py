@@ -41,12 +41,20 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(session, config, items):
     """Run the tests that read executed chapters after nbval has executed (and recorded)
-    them, and the book build after everything else, so both reuse nbval's executions."""
+    them, and the book build after everything else, so both reuse nbval's executions.
+
+    With pytest-xdist (``make test`` runs ``pytest -n 2 --dist loadgroup``) every item gets
+    an ``xdist_group``: the chapter notebooks, the tests that read their cached executions
+    and the book build form one group, run by one worker in the order above; every other
+    item is grouped by its file, so a module's fixtures are built once, on one worker."""
     build = [item for item in items if item.name == BOOK_BUILD_TEST]
     cached = [item for item in items
               if item.get_closest_marker("uses_book_cache") and item not in build]
     rest = [item for item in items if item not in build and item not in cached]
     items[:] = rest + cached + build
+    for item in items:
+        book = item in build or item in cached or _is_book_cell(item)
+        item.add_marker(pytest.mark.xdist_group("book" if book else item.nodeid.split("::")[0]))
 
 
 def _is_book_cell(item) -> bool:

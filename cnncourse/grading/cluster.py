@@ -73,6 +73,11 @@ def check_confinement(sandbox: bool, require_confinement: bool, *, confined: boo
 #: How often a task cancelled by the loss of the broadcast template is sent again.
 RESENDS = 10
 
+#: Seconds a broadcast waits for a worker to be alive (workers restarted by their nanny
+#: after a crash take a few seconds to register again), and how often it tries.
+WORKER_WAIT = 60
+BROADCASTS = 5
+
 
 @contextmanager
 def connect(address: str) -> Iterator[object]:
@@ -131,7 +136,7 @@ def _submit_and_collect(client, work: list, bundle: bytes, digest: str, progress
 
 
     tick = time.perf_counter()
-    shared = [client.scatter(bundle, broadcast=True, hash=False)]
+    shared = [_broadcast(client, bundle)]
 
     def send(job):
         return client.submit(grade_remote, job, shared[0], digest, submission_files(job.submission), pure=False)
@@ -152,11 +157,15 @@ def _submit_and_collect(client, work: list, bundle: bytes, digest: str, progress
             except FutureCancelledError as error:
                 if resent.get(job.root, 0) < RESENDS:
                     resent[job.root] = resent.get(job.root, 0) + 1
-                    shared[0] = client.scatter(bundle, broadcast=True, hash=False)
-                    again = send(job)
-                    futures[again] = job
-                    pending.add(again)
-                    continue
+                    try:
+                        shared[0] = _broadcast(client, bundle)
+                    except GradingError as lost:
+                        error = lost
+                    else:
+                        again = send(job)
+                        futures[again] = job
+                        pending.add(again)
+                        continue
                 records += _failed_job(job, "worker_lost", repr(error))
                 bar.update()
                 continue
@@ -174,6 +183,21 @@ def _submit_and_collect(client, work: list, bundle: bytes, digest: str, progress
     finally:
         bar.close()
     return records
+
+
+def _broadcast(client, bundle: bytes):
+    """The template bundle, copied to every worker alive now (a future of it).
+
+    Waits for a worker first: when the last workers have just died, the scatter would
+    fail with "No valid workers found" while their nannies are starting new ones; and a
+    worker may die again between the wait and the scatter, hence the tries."""
+    for _ in range(BROADCASTS):
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+            return client.scatter(bundle, broadcast=True, hash=False)
+        except TimeoutError as error:
+            last = error
+    raise GradingError(f"no worker of the cluster stayed alive to receive the course template ({last})")
 
 
 def _outcome_of(error: Exception) -> str:
