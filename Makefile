@@ -47,12 +47,12 @@ book: $(STAMP)
 	@echo
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
-# Two worker processes (pytest-xdist), one per core: the chapters, the tests that read their
-# executions and the book build run in order on one; the other tests, file by file, on both.
+# Two worker processes (pytest-xdist), one per core, whole files to each: the chapters, the
+# tests that read their executions and the book build run in order as one unit (conftest.py).
 JOBS ?= 2
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 # Library tests only (no notebooks, no book build): quick feedback while coding.
 test-fast: $(STAMP)

@@ -6,10 +6,16 @@ book's execution cache (`_build/.jupyter_cache`, the cache `jupyter-book build` 
 `execute_notebooks: cache` mode). The book-build test runs last and renders those
 outputs instead of executing the notebooks a second time. A notebook that failed or
 skipped a cell is not recorded, so the build executes it itself.
+
+``make test`` runs on two processes (``pytest -n 2 --dist loadfile``, pytest-xdist): each
+file goes whole to one process, and the chapter notebooks, the tests that read their
+executions and the book build form a single unit (:func:`book_unit`), run in the order
+above on one process while the other takes the remaining files.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import matplotlib
@@ -41,20 +47,42 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(session, config, items):
     """Run the tests that read executed chapters after nbval has executed (and recorded)
-    them, and the book build after everything else, so both reuse nbval's executions.
-
-    With pytest-xdist (``make test`` runs ``pytest -n 2 --dist loadgroup``) every item gets
-    an ``xdist_group``: the chapter notebooks, the tests that read their cached executions
-    and the book build form one group, run by one worker in the order above; every other
-    item is grouped by its file, so a module's fixtures are built once, on one worker."""
+    them, and the book build after everything else, so both reuse nbval's executions."""
     build = [item for item in items if item.name == BOOK_BUILD_TEST]
     cached = [item for item in items
               if item.get_closest_marker("uses_book_cache") and item not in build]
     rest = [item for item in items if item not in build and item not in cached]
     items[:] = rest + cached + build
-    for item in items:
-        book = item in build or item in cached or _is_book_cell(item)
-        item.add_marker(pytest.mark.xdist_group("book" if book else item.nodeid.split("::")[0]))
+
+
+# Files whose tests read the chapters' executions (uses_book_cache) or build the book.
+BOOK_UNIT_FILES = {"tests/test_chapter_numbers.py", "tests/test_book.py"}
+
+
+def book_unit(nodeid: str) -> str:
+    """The unit of work of a test on two processes: "book" for the chapter notebooks and
+    the tests of :data:`BOOK_UNIT_FILES`, which must run in order on one process (cells
+    share the notebook's kernel; the cached-output tests and the build come after the
+    chapters); otherwise the test's file, so a module's fixtures are built once."""
+    path = nodeid.split("::", 1)[0]
+    if path in BOOK_UNIT_FILES or (path.startswith("book/") and path.endswith(".ipynb")):
+        return "book"
+    return path
+
+
+if importlib.util.find_spec("xdist") is not None:
+    def pytest_xdist_make_scheduler(config, log):
+        """``pytest -n 2 --dist loadfile`` (``make test``): whole files to each process, the
+        chapters and what reads them as one unit (:func:`book_unit`)."""
+        if config.getvalue("dist") != "loadfile":
+            return None
+        from xdist.scheduler import LoadFileScheduling
+
+        class BookAsOneFile(LoadFileScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return book_unit(nodeid)
+
+        return BookAsOneFile(config, log)
 
 
 def _is_book_cell(item) -> bool:

@@ -29,6 +29,8 @@ One module per kind of data:
 - :mod:`~cnncourse.data.memory`: :class:`TensorImageDataset`, :func:`digits_dataset`,
   :func:`sample_images`, :func:`split_dataset`;
 - :mod:`~cnncourse.data.generated`: :func:`make_shapes` and its :class:`ShapesDataset`;
+- :mod:`~cnncourse.data.glyphs`: :func:`make_glyphs`, printed letters and digits in the
+  fonts that install with Matplotlib (many classes of one domain, for transfer learning);
 - :mod:`~cnncourse.data.transforms`: ImageNet statistics, :func:`channel_stats`,
   :func:`denormalize`, :class:`PCALighting`, :func:`alexnet_transforms`;
 - :mod:`~cnncourse.data.loaders`: :func:`data_root`, :func:`imagenette`,
@@ -36,6 +38,7 @@ One module per kind of data:
 """
 
 from cnncourse.data.generated import SHAPE_CLASSES, ShapesDataset, make_shapes
+from cnncourse.data.glyphs import GLYPH_FONTS, make_glyphs
 from cnncourse.data.loaders import (
     cifar10,
     data_root,
@@ -68,6 +71,8 @@ __all__ = [
     "TensorImageDataset",
     "ShapesDataset",
     "make_shapes",
+    "GLYPH_FONTS",
+    "make_glyphs",
     "digits_dataset",
     "split_dataset",
     "sample_images",
