@@ -102,7 +102,7 @@ def make_glyphs(
     shear: float = 0.15,
     shift: float = 0.12,
     scale_range: tuple[float, float] = (0.8, 1.1),
-    noise: float = 0.1,
+    noise: float = 0.05,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> TensorImageDataset:
     """Generate ``n`` grey images of printed characters, one class per character.
