@@ -40,13 +40,13 @@ EXEMPTIONS = {
                    "a point only separates groups of three digits, so 0.13 is not a quantity",
     "year": "a four-digit year 1900-2029 (Spanish writes every quantity from 1.000 up with a "
             "point, so a bare 2017 is a date)",
-    "label": "the number names an item: sección 5, capítulo 3, estrategia 2, paso 1, "
+    "label": "the number names an item: sección 5, capítulo 3, estrategia 2, método 4, paso 1, "
              "figura 2, versión 3, Keras 3",
     "formula constant": "0, 1 and 2 inside math: exponents, unit coefficients, index bounds "
                         "($x^2$, $1/M^2$, $n = 1$)",
 }
 _LABEL_WORDS = ("sección", "secciones", "capítulo", "capítulos", "figura", "figuras", "tabla",
-                "apartado", "estrategia", "estrategias", "paso", "versión", "versiones",
+                "apartado", "estrategia", "estrategias", "método", "paso", "versión", "versiones",
                 "keras", "tensorflow", "python")
 
 # A number in Spanish notation: 60.965.224 | 0,713 | 97,8 | 12 ; also a dotted name 0.13.
