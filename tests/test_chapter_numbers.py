@@ -3,9 +3,13 @@
 A number typed into a Markdown cell must be one of
 
 - glued (``{glue:text}`name```): the role is not typed text, so it is never a candidate;
-- printed by the page: it appears in an output of a code cell (stream, table, figure-less
-  result) or in a glued value, compared by value (``0,713`` = ``0.713``);
-- asserted by the page: it is a literal of an ``assert`` line of a code cell;
+- glued anywhere on the page: it is the text of a glued value, compared by value
+  (``0,713`` = ``0.713``);
+- printed in its section: it appears in an output of a code cell (stream, table,
+  figure-less result) of the same section, the cells between two headings (``#`` to
+  ``###``): a number that only some other part of the page happens to print is a
+  coincidence, not a computation of what the prose says;
+- asserted in its section: it is a literal of an ``assert`` line of a code cell there;
 - exempt, for one of the reasons in ``EXEMPTIONS`` below (names, dates, labels and the
   constants of formulas, none of which is a quantity the code could compute).
 
@@ -146,9 +150,9 @@ def _output_text(output) -> list[str]:
     return texts
 
 
-def page_values(nb) -> set[str]:
-    """Every value a page prints (outputs shown, glued values) or asserts (literals of
-    its ``assert`` lines)."""
+def page_values(nb, cells=None) -> set[str]:
+    """Every value a page (or only ``cells`` of it) prints (outputs shown, glued values) or
+    asserts (literals of its ``assert`` lines)."""
     values = set()
 
     def add(text: str) -> None:
@@ -157,7 +161,7 @@ def page_values(nb) -> set[str]:
             for part in re.split(r"[.,]", token):          # '(7, 3)' printed as '7,3'
                 values.update(number_values(part, spanish_only=False))
 
-    for cell in nb.cells:
+    for cell in nb.cells if cells is None else cells:
         if cell.cell_type != "code":
             continue
         tags = set(cell.get("metadata", {}).get("tags", []))
@@ -173,16 +177,38 @@ def page_values(nb) -> set[str]:
     return values
 
 
+def glued_values(nb) -> set[str]:
+    """The values glued anywhere on the page."""
+    glued = [c.copy() for c in nb.cells if c.cell_type == "code"]
+    for cell in glued:
+        cell.outputs = [o for o in cell.get("outputs", []) if "scrapbook" in o.get("metadata", {})]
+        cell.source = ""
+    return page_values(nb, glued)
+
+
+def sections(nb) -> list[int]:
+    """The section of each cell: a Markdown cell whose first line is a heading (``#`` to
+    ``###``) starts a new one."""
+    found, current = [], 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and re.match(r"\s*#{1,3}\s", cell.source):
+            current += 1
+        found.append(current)
+    return found
+
+
 def unaccounted_numbers(nb) -> list[str]:
-    """'cell i: token («context»)' for every typed number that is neither printed,
-    asserted nor exempt."""
-    values = page_values(nb)
+    """'cell i: token («context»)' for every typed number that is neither glued, printed
+    or asserted in its section, nor exempt."""
+    glued, section_of = glued_values(nb), sections(nb)
+    in_section = {s: glued | page_values(nb, [c for c, t in zip(nb.cells, section_of) if t == s])
+                  for s in set(section_of)}
     problems = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
             continue
         for token, exemption, context in typed_numbers(cell.source, context=True):
-            if not exemption and not number_values(token, spanish_only=True) & values:
+            if not exemption and not number_values(token, spanish_only=True) & in_section[section_of[i]]:
                 problems.append(f"cell {i}: {token} («{context}»)")
     return problems
 
@@ -252,6 +278,17 @@ def test_a_glued_printed_or_asserted_number_passes():
     page = _page("Acierta el {glue:text}`acc` ({glue:text}`acc`), 73,4 %, con 60.965.224 "
                  "parámetros, exactitud 0,734; la cabeza tiene 4.097 pesos.",
                  code="assert cabeza == 4097  # 4096 + 1", outputs=outputs)
+    assert unaccounted_numbers(page) == []
+
+
+def test_a_number_printed_only_in_another_section_is_a_coincidence_but_a_glued_one_is_not():
+    page = _page("## Primera\n\nLa cabeza tiene 102 salidas.", outputs=[_stream("102 clases\n")])
+    other = nbformat.v4.new_code_cell("y = 2")
+    other.outputs = [nbformat.from_dict(_stream("102\n")), nbformat.from_dict(_glued("n", "4.096"))]
+    page.cells[1:1] = [nbformat.v4.new_markdown_cell("## Otra\n\nTexto."), other]
+    # cells: code (prints 102) | ## Otra | code (prints 102, glues 4.096) | ## Primera, types 102
+    assert unaccounted_numbers(page) == ["cell 3: 102 («## Primera La cabeza tiene 102 salidas.»)"]
+    page.cells[3].source = "## Primera\n\nLa entrada tiene 4.096 valores."
     assert unaccounted_numbers(page) == []
 
 
