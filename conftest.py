@@ -53,6 +53,11 @@ def pytest_collection_modifyitems(session, config, items):
               if item.get_closest_marker("uses_book_cache") and item not in build]
     rest = [item for item in items if item not in build and item not in cached]
     items[:] = rest + cached + build
+    outside = sorted({item.nodeid.split("::", 1)[0] for item in cached + build} - BOOK_UNIT_FILES)
+    if outside:
+        raise pytest.UsageError(f"{outside} read the book's executions: add them to "
+                                "BOOK_UNIT_FILES in conftest.py, or two processes would split them "
+                                "from the chapters")
 
 
 # Files whose tests read the chapters' executions (uses_book_cache) or build the book.

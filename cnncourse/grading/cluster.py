@@ -191,11 +191,13 @@ def _broadcast(client, bundle: bytes):
     Waits for a worker first: when the last workers have just died, the scatter would
     fail with "No valid workers found" while their nannies are starting new ones; and a
     worker may die again between the wait and the scatter, hence the tries."""
+    import asyncio
+
     for _ in range(BROADCASTS):
         try:
             client.wait_for_workers(1, timeout=WORKER_WAIT)
             return client.scatter(bundle, broadcast=True, hash=False)
-        except TimeoutError as error:
+        except (TimeoutError, asyncio.TimeoutError) as error:   # distinct classes on 3.10
             last = error
     raise GradingError(f"no worker of the cluster stayed alive to receive the course template ({last})")
 
